@@ -1,0 +1,168 @@
+"""ListOps: the expression evaluator, the token vocabulary and the release TSV loader.
+
+Format (LRA release `listops-1000/basic_{train,val,test}.tsv`): tab-separated, header row
+`Source\\tTarget`; Source is a prefix expression in which every binary-tree node is wrapped in
+parentheses, e.g. `( ( ( ( [MAX 2 ) 9 ) 4 ) ] )`; Target is its value 0-9.
+
+Tokenisation (as LRA and S4): the parentheses are dropped; the remaining tokens are the operators
+`[MAX [MED [MIN [SM`, the digits and `]`. Ids come from the fixed sorted list LISTOPS_TOKENS
+(1..15, 0 = pad, vocab 16), so they are stable across runs, unlike LRA's set-ordered vocabulary.
+An unknown token is an error (with file:line), not an OOV id.
+"""
+from __future__ import annotations
+
+import os
+from typing import Sequence
+
+import numpy as np
+
+from lra.data.cache import ArrayBuilder
+from lra.data.encoding import Truncations
+from lra.data.errors import DataError, where
+
+OPERATORS = ("[MIN", "[MAX", "[MED", "[SM")
+CLOSE = "]"
+DIGITS = tuple(str(d) for d in range(10))
+_OPERATOR_SET = frozenset(OPERATORS)
+_DIGIT_SET = frozenset(DIGITS)
+LISTOPS_TOKENS = tuple(sorted(DIGITS + OPERATORS + (CLOSE,)))
+LISTOPS_VOCAB_SIZE = len(LISTOPS_TOKENS) + 1  # + pad
+NUM_CLASSES = 10
+HEADER = b"Source\tTarget"
+SPLIT_FILES = {"train": "basic_train.tsv", "val": "basic_val.tsv", "test": "basic_test.tsv"}
+
+
+def apply_operator(op: str, args: Sequence[int]) -> int:
+    """Value of one operator node. MED = int(numpy.median(args)) as in LRA: the mean of the two
+    middle values, truncated, for an even count. SM = sum mod 10."""
+    if not args:
+        raise ValueError(f"operator {op} has no arguments")
+    if op == "[MIN":
+        return min(args)
+    if op == "[MAX":
+        return max(args)
+    if op == "[SM":
+        return sum(args) % 10
+    if op == "[MED":
+        s = sorted(args)
+        mid = len(s) // 2
+        return s[mid] if len(s) % 2 else (s[mid - 1] + s[mid]) // 2
+    raise ValueError(f"unknown operator {op!r}")
+
+
+def evaluate_listops(tokens: Sequence[str]) -> int:
+    """Value of a ListOps expression given as tokens (parentheses allowed and ignored).
+
+    A stack of open operator frames; `]` closes the innermost one. Raises ValueError on a
+    malformed expression.
+    """
+    frames: list[tuple[str, list[int]]] = []
+    result = None
+    for tok in tokens:
+        if tok == "(" or tok == ")":
+            continue
+        if tok in _OPERATOR_SET:
+            frames.append((tok, []))
+            continue
+        if tok == CLOSE:
+            if not frames:
+                raise ValueError("']' without an open operator")
+            op, args = frames.pop()
+            value = apply_operator(op, args)
+        elif tok in _DIGIT_SET:
+            value = int(tok)
+        else:
+            raise ValueError(f"unknown token {tok!r}")
+        if frames:
+            frames[-1][1].append(value)
+        elif result is None:
+            result = value
+        else:
+            raise ValueError("more than one top-level expression")
+    if frames or result is None:
+        raise ValueError("unterminated or empty expression")
+    return result
+
+
+# Compact encoding: every token becomes one byte, then a 256-entry table maps bytes to ids.
+_COMPACT = {b"[MAX": b"A", b"[MED": b"B", b"[MIN": b"C", b"[SM": b"D"}
+_TABLE = np.full(256, 255, np.uint8)
+for _i, _tok in enumerate(LISTOPS_TOKENS, start=1):
+    _TABLE[ord(_COMPACT.get(_tok.encode(), _tok.encode()))] = _i
+
+
+def encode_listops(source: bytes) -> np.ndarray | None:
+    """Source expression -> uint8 ids [num tokens] (parentheses dropped); None if it holds a
+    token outside the vocabulary."""
+    compact = source
+    for long, short in _COMPACT.items():
+        compact = compact.replace(long, short)
+    compact = compact.translate(None, b"() \t\r\n")
+    ids = _TABLE[np.frombuffer(compact, np.uint8)]
+    num_tokens = len(source.split()) - source.count(b"(") - source.count(b")")
+    if len(ids) != num_tokens or (ids == 255).any():
+        return None
+    return ids
+
+
+def decode_listops(ids: np.ndarray) -> list[str]:
+    """ids -> token strings (pad dropped)."""
+    return [LISTOPS_TOKENS[i - 1] for i in ids if i]
+
+
+def count_data_lines(path: str) -> int:
+    """Number of lines in a file (a last line without newline counts)."""
+    n = 0
+    last = b"\n"
+    with open(path, "rb") as f:
+        while chunk := f.read(1 << 24):
+            n += chunk.count(b"\n")
+            last = chunk[-1:]
+    return n + (last != b"\n")
+
+
+def read_listops_tsv(path: str, max_length: int, limit: int, builder: ArrayBuilder) -> tuple[int, dict]:
+    """Loads one ListOps TSV into builder arrays inputs uint8 [N, max_length], lengths int32 [N],
+    targets uint8 [N]. limit > 0 keeps the first `limit` rows. Returns (N, stats)."""
+    total = count_data_lines(path) - 1
+    if total < 1:
+        raise DataError(f"{where(path)}: empty file (expected a `Source\\tTarget` header and rows)")
+    n = min(total, limit) if limit > 0 else total
+    inputs = builder.zeros("inputs", (n, max_length), np.uint8)
+    lengths = builder.zeros("lengths", (n,), np.int32)
+    targets = builder.zeros("targets", (n,), np.uint8)
+    trunc = Truncations(f"listops {os.path.basename(path)}", max_length)
+    i = 0
+    with open(path, "rb") as f:
+        header = f.readline().rstrip(b"\r\n")
+        if header != HEADER:
+            raise DataError(f"{where(path, 1)}: expected the header `Source<TAB>Target`, got {header[:60]!r}")
+        for lineno, line in enumerate(f, start=2):
+            if i == n:
+                break
+            line = line.rstrip(b"\r\n")
+            if not line:
+                continue
+            fields = line.split(b"\t")
+            if len(fields) != 2:
+                raise DataError(f"{where(path, lineno)}: malformed row, expected 2 tab-separated fields "
+                                f"(Source, Target), got {len(fields)}")
+            try:
+                label = int(fields[1])
+            except ValueError:
+                raise DataError(f"{where(path, lineno)}: malformed Target {fields[1][:20]!r}, expected an int 0-9") from None
+            if not 0 <= label < NUM_CLASSES:
+                raise DataError(f"{where(path, lineno)}: label {label} out of range 0-9")
+            ids = encode_listops(fields[0])
+            if ids is None or len(ids) == 0:
+                raise DataError(f"{where(path, lineno)}: malformed Source; tokens must be "
+                                f"{' '.join(LISTOPS_TOKENS)} and parentheses, separated by spaces")
+            ids = trunc.clip(ids)
+            inputs[i, : len(ids)] = ids
+            lengths[i] = len(ids)
+            targets[i] = label
+            i += 1
+    if i == 0:
+        raise DataError(f"{where(path)}: empty file (a header but no rows)")
+    trunc.report()
+    return i, {"truncated": trunc.count}

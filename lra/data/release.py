@@ -1,0 +1,30 @@
+"""Locating the LRA release on disk.
+
+`tar xvf lra_release.gz` gives `lra_release/lra_release/...`; users may point data.dir at either
+level, or at an S4-style data folder (`listops/`, `aan/`, `pathfinder/pathfinder32/`).
+"""
+from __future__ import annotations
+
+import os
+
+from lra.data.errors import missing_data_error
+
+# release subfolder -> alternative names (S4's data README layout)
+_ALIASES = {
+    "listops-1000": ["listops"],
+    "tsv_data": ["aan"],
+}
+
+
+def resolve_release_dir(task: str, root: str, subdir: str, required_files: list[str]) -> str:
+    """The folder `subdir` (e.g. 'listops-1000') under root that holds every required file."""
+    candidates = []
+    for name in [subdir] + _ALIASES.get(subdir, []):
+        candidates += [os.path.join(root, name), os.path.join(root, "lra_release", name)]
+        if subdir.startswith("pathfinder"):
+            candidates.append(os.path.join(root, "pathfinder", name))
+    for cand in candidates:
+        if all(os.path.exists(os.path.join(cand, f)) for f in required_files):
+            return cand
+    expected = f"{subdir}/{{{','.join(required_files)}}}" if len(required_files) > 1 else f"{subdir}/{required_files[0]}"
+    raise missing_data_error(task, expected, root)
