@@ -1,0 +1,70 @@
+"""Orbax checkpoints of a run: the train state plus the loop's own state (best metric, patience).
+
+Two stores live in a workdir:
+
+- ``checkpoints/``: periodic saves, the newest ``keep`` kept; a run resumes from the newest one
+  that restores cleanly (a truncated or corrupt directory is skipped with a warning);
+- ``best/``: the state with the best validation accuracy so far (one kept); the test split is
+  evaluated on it at the end of the run.
+
+The data position needs no saving: the train batch at step ``s`` is a pure function of
+``(seed, s)`` (see ``lra.data``), and the dropout key is folded with the step.
+"""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import Any
+
+import orbax.checkpoint as ocp
+
+log = logging.getLogger(__name__)
+
+
+class CheckpointStore:
+    """One orbax CheckpointManager with two items: ``state`` (a pytree) and ``loop`` (JSON)."""
+
+    def __init__(self, directory: str | Path, keep: int):
+        self.directory = Path(directory).absolute()
+        self._manager = ocp.CheckpointManager(
+            self.directory,
+            options=ocp.CheckpointManagerOptions(
+                max_to_keep=max(int(keep), 1), create=True, enable_async_checkpointing=False
+            ),
+            item_names=("state", "loop"),
+        )
+
+    def save(self, step: int, state: Any, loop: dict) -> None:
+        """Write ``state`` (e.g. an unreplicated TrainState) and ``loop`` (JSON-able) at ``step``."""
+        self._manager.save(
+            int(step),
+            args=ocp.args.Composite(state=ocp.args.StandardSave(state), loop=ocp.args.JsonSave(loop)),
+            force=True,
+        )
+        self._manager.wait_until_finished()
+
+    def steps(self) -> list[int]:
+        return sorted(self._manager.all_steps())
+
+    def restore_latest(self, target: Any) -> tuple[Any, dict] | None:
+        """The newest checkpoint that restores into ``target``'s structure, or None if none does."""
+        for step in reversed(self.steps()):
+            try:
+                restored = self._manager.restore(
+                    step,
+                    args=ocp.args.Composite(
+                        state=ocp.args.StandardRestore(target), loop=ocp.args.JsonRestore()
+                    ),
+                )
+            except Exception as error:  # orbax raises many types for damaged directories
+                log.warning(
+                    "checkpoint %s/%d cannot be restored (%s: %s); skipping it and trying an older one",
+                    self.directory, step, type(error).__name__, str(error).splitlines()[0][:200],
+                )
+                continue
+            return restored["state"], dict(restored["loop"])
+        return None
+
+    def close(self) -> None:
+        self._manager.close()
