@@ -1,0 +1,91 @@
+"""Exceptions and argument checks shared by the wavelet modules.
+
+Every check raises with a message that names the offending argument, the value received and how
+to fix it. The exception classes subclass the builtin ones callers would expect (``ValueError`` /
+``TypeError``), so ``except ValueError`` keeps working.
+"""
+from __future__ import annotations
+
+import difflib
+from typing import Sequence
+
+import jax.numpy as jnp
+import numpy as np
+
+
+class UnknownWaveletError(ValueError):
+    """A wavelet name that ``pywt.wavelist(kind='discrete')`` does not know."""
+
+
+class LevelError(ValueError):
+    """A decomposition level outside ``0..max_level`` for the signal length."""
+
+
+class FilterLengthError(ValueError):
+    """A filter of unusable length (odd lattice length, unequal bank lengths, ...)."""
+
+
+class ModeError(ValueError):
+    """An unknown signal-extension mode."""
+
+
+class InputDtypeError(TypeError):
+    """A non-floating input to a transform."""
+
+
+class CoefficientShapeError(ValueError):
+    """Coefficient bands whose shapes cannot come from one decomposition."""
+
+
+def unknown_wavelet_message(name: str, discrete: Sequence[str], continuous: Sequence[str]) -> str:
+    """The message for an unknown wavelet name: close matches, the families, and the fix."""
+    if name in continuous:
+        return (
+            f"wavelet={name!r} is a continuous wavelet in PyWavelets; only discrete wavelets "
+            "(with a filter bank) can be used for the DWT. Use a name from "
+            "pywt.wavelist(kind='discrete'), e.g. 'db2', 'sym4', 'coif1', 'bior2.2', or pass a "
+            "FilterBank."
+        )
+    close = difflib.get_close_matches(str(name), list(discrete), n=3, cutoff=0.6)
+    hint = f" Did you mean {', '.join(repr(c) for c in close)}?" if close else ""
+    families = sorted({w.rstrip("0123456789.") for w in discrete})
+    return (
+        f"unknown wavelet name {name!r}.{hint} Known discrete families: {', '.join(families)} "
+        "(haar, db1-db38, sym2-sym20, coif1-coif17, bior*/rbio* e.g. 'bior2.2', dmey); the full "
+        "list is pywt.wavelist(kind='discrete'). Alternatively pass a FilterBank / pywt.Wavelet / "
+        "4-sequence (dec_lo, dec_hi, rec_lo, rec_hi)."
+    )
+
+
+def check_floating(x, name: str = "x") -> None:
+    """Raise ``InputDtypeError`` unless ``x`` has a floating dtype."""
+    dtype = jnp.asarray(x).dtype if not hasattr(x, "dtype") else x.dtype
+    if not jnp.issubdtype(dtype, jnp.floating):
+        raise InputDtypeError(
+            f"{name} has dtype {dtype}; wavelet transforms need a floating input. "
+            f"Convert it first, e.g. {name}.astype(jnp.float32)."
+        )
+
+
+def check_level(level: int, maximum: int, length: int, filter_length: int) -> int:
+    """Validate a decomposition level against ``max_level(length, filter_length)``."""
+    if isinstance(level, bool) or not isinstance(level, (int, np.integer)):
+        raise LevelError(f"level must be an int, got {level!r} ({type(level).__name__}).")
+    level = int(level)
+    if level < 0:
+        raise LevelError(f"level={level} is negative; use 0 <= level <= {maximum}.")
+    if level > maximum:
+        raise LevelError(
+            f"level={level} is above the maximum {maximum} for a signal of length {length} and "
+            f"filters of length {filter_length} (pywt.dwt_max_level: floor(log2(n / (L - 1))). "
+            f"Use level <= {maximum} or level=None for the maximum, or a longer signal / shorter "
+            "wavelet."
+        )
+    return level
+
+
+def normalize_axis(axis: int, ndim: int, name: str = "axis") -> int:
+    """Map a possibly negative axis into ``0..ndim-1`` or raise a clear ``ValueError``."""
+    if not -ndim <= axis < ndim:
+        raise ValueError(f"{name}={axis} is out of range for an input with {ndim} dimensions.")
+    return axis % ndim
