@@ -29,7 +29,9 @@ def get_config(arg: str = "transformer"):
     model.attention.num_features = 256
     lra_config.apply_variant(config, arg, ada_wavelet_length=40)
     config.scales.smoke = lra_config.smoke_preset(
-        max_length=64, data={"num_train": 64, "num_val": 16, "num_test": 16, "min_length": 16}
+        max_length=64,
+        data={"num_train": 64, "num_val": 16, "num_test": 16, "min_tokens": 8, "max_tokens": 64,
+              "max_depth": 4},
     )
     config.scales.small = {
         "max_length": 512,
@@ -40,6 +42,7 @@ def get_config(arg: str = "transformer"):
         "checkpoint_every": 200,
         "warmup_steps": 200,
         "model": {"num_layers": 2, "emb_dim": 64, "qkv_dim": 64, "mlp_dim": 128},
-        "data": {"num_train": 10_000, "num_val": 500, "num_test": 500, "min_length": 100},
+        "data": {"num_train": 10_000, "num_val": 500, "num_test": 500, "min_tokens": 100,
+                 "max_tokens": 512, "limit_train": 10_000, "limit_eval": 500},
     }
     return config

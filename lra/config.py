@@ -181,6 +181,31 @@ def apply_scale(
     return resolved
 
 
+def load_config(spec: str, overrides: Mapping[str, Any] | None = None) -> ml_collections.ConfigDict:
+    """The resolved config of ``'configs/<task>.py[:<variant>]'`` with dotted ``overrides``.
+
+    The Python twin of ``--config=<spec> --config.<key>=<value> ...``: overrides are applied to
+    the file's config (an unknown key is an error naming it), then the scale preset, which never
+    touches an overridden key.
+    """
+    import importlib.util
+
+    path, _, arg = spec.partition(":")
+    module_spec = importlib.util.spec_from_file_location(f"_wavspa_config_{abs(hash(path))}", path)
+    if module_spec is None or module_spec.loader is None:
+        raise FileNotFoundError(f"config file {path!r} not found (expected e.g. configs/listops.py)")
+    module = importlib.util.module_from_spec(module_spec)
+    module_spec.loader.exec_module(module)
+    config = module.get_config(arg) if arg else module.get_config()
+    overrides = dict(overrides or {})
+    known = flatten(config)
+    for key, value in overrides.items():
+        if key not in known:
+            raise KeyError(f"unknown config key {key!r} for {spec}; see the fields of {path}")
+        _set_path(config, key, value)
+    return apply_scale(config, overrides.keys())
+
+
 def _set_path(config: ml_collections.ConfigDict, dotted: str, value: Any) -> None:
     *parents, leaf = dotted.split(".")
     node = config

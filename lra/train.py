@@ -189,7 +189,8 @@ def train_and_evaluate(
     (workdir / "config.json").write_text(config.to_json_best_effort(indent=2))
 
     p_train = data_parallel(train_step, devices, donate_argnums=(0,))
-    index_buckets = int(getattr(info, "num_index_buckets", 0) or 0)
+    # LEGO: per chain position accuracy (the paper's Fig. 3) from the batches' `target_index`.
+    index_buckets = int(config.data.get("num_vars", 0)) if info.kind == "token" else 0
     p_eval = data_parallel(
         functools.partial(eval_step, apply_fn=model.apply, num_index_buckets=index_buckets), devices
     )

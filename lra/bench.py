@@ -1,0 +1,167 @@
+"""Training / inference speed of model variants, measured side by side in one process.
+
+    python -m lra.bench --task listops --scale small transformer transformer,ada performer,lift
+    python -m lra.bench --task text --scale small --steps 10 --out results/bench_text_small_cpu.md
+
+Each variant is the task config at the given scale (``configs/<task>.py:<variant>``); batches are
+random tokens of the task's shape, so no data set is needed. After a warm-up step (compilation,
+reported separately), ``--steps`` train steps and as many eval forwards are timed; the table gives
+steps/s and the latency relative to the first variant (the paper's Table 8 layout). Absolute times
+hold only for the hardware printed with them.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime
+import functools
+import os
+import platform
+import time
+from pathlib import Path
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+from flax import jax_utils
+
+from lra.config import load_config
+from lra.data import task_info
+from lra.steps import data_parallel, eval_step, train_step
+from lra.train import create_train_state, param_count
+from wavspa_flax import build_model
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def random_batch(info, global_batch: int, num_devices: int, seed: int = 0) -> dict[str, np.ndarray]:
+    """A batch of random tokens shaped like the task's (README batch contract), all positions valid."""
+    rng = np.random.default_rng(seed)
+    per_device = global_batch // num_devices
+    lead = (num_devices, per_device) + ((2,) if info.kind == "dual" else ())
+    inputs = rng.integers(1, info.vocab_size, lead + (info.max_length,), dtype=np.int32)
+    lengths = np.full(lead, info.max_length, np.int32)
+    label_shape = (num_devices, per_device) + ((info.max_length,) if info.kind == "token" else ())
+    return {
+        "inputs": inputs,
+        "lengths": lengths,
+        "targets": rng.integers(0, info.num_classes, label_shape, dtype=np.int32),
+        "weights": np.ones(label_shape, np.float32),
+    }
+
+
+def _timed(fn, steps: int) -> float:
+    start = time.perf_counter()
+    out = None
+    for _ in range(steps):
+        out = fn()
+    jax.block_until_ready(out)
+    return (time.perf_counter() - start) / steps
+
+
+def bench_variant(task: str, variant: str, scale: str, steps: int, overrides: dict) -> dict:
+    """Seconds per train step and per eval forward of one variant (after one compiling call)."""
+    config = load_config(f"{REPO}/configs/{task}.py:{variant}", {"scale": scale, **overrides})
+    devices = jax.local_devices()
+    info = task_info(config)
+    model = build_model(config.model, vocab_size=info.vocab_size, num_classes=info.num_classes,
+                        max_length=info.max_length, task_kind=info.kind)
+    state = create_train_state(model, config, info, jax.random.PRNGKey(0))
+    batch = random_batch(info, config.batch_size, len(devices))
+    batch = jax.tree.map(lambda x: jax.device_put_sharded(list(x), devices), batch)
+    p_train = data_parallel(train_step, devices, donate_argnums=(0,))
+    p_eval = data_parallel(functools.partial(eval_step, apply_fn=model.apply), devices)
+    rep_state = jax_utils.replicate(state, devices)
+    key = jax_utils.replicate(jax.random.PRNGKey(1), devices)
+
+    start = time.perf_counter()
+    rep_state, metrics = p_train(rep_state, batch, key)
+    jax.block_until_ready(metrics)
+    compile_seconds = time.perf_counter() - start
+    jax.block_until_ready(p_eval(rep_state.params, batch))
+
+    holder = {"state": rep_state}
+
+    def one_train_step():
+        holder["state"], out = p_train(holder["state"], batch, key)
+        return out
+
+    train_seconds = _timed(one_train_step, steps)
+    eval_seconds = _timed(lambda: p_eval(holder["state"].params, batch), steps)
+    return {
+        "variant": variant,
+        "batch": config.batch_size,
+        "length": info.max_length,
+        "layers": config.model.num_layers,
+        "width": config.model.emb_dim,
+        "params": param_count(state.params),
+        "compile_s": compile_seconds,
+        "train_step_s": train_seconds,
+        "eval_step_s": eval_seconds,
+    }
+
+
+def hardware() -> str:
+    device = jax.devices()[0]
+    return (f"{jax.device_count()} x {device.device_kind} ({device.platform}), host "
+            f"{platform.processor() or platform.machine()} with {os.cpu_count()} cores, jax {jax.__version__}")
+
+
+def format_table(task: str, scale: str, rows: list[dict]) -> str:
+    base_train, base_eval = rows[0]["train_step_s"], rows[0]["eval_step_s"]
+    lines = [
+        f"| variant | batch x length | layers x width | params | train step (s) | steps/s | "
+        f"train latency vs {rows[0]['variant']} | eval step (s) | eval latency vs {rows[0]['variant']} | compile (s) |",
+        "|---|---|---|---|---|---|---|---|---|---|",
+    ]
+    for r in rows:
+        lines.append(
+            f"| {r['variant']} | {r['batch']} x {r['length']} | {r['layers']} x {r['width']} | "
+            f"{r['params']:,} | {r['train_step_s']:.3f} | {1 / r['train_step_s']:.2f} | "
+            f"{100 * r['train_step_s'] / base_train:.1f}% | {r['eval_step_s']:.3f} | "
+            f"{100 * r['eval_step_s'] / base_eval:.1f}% | {r['compile_s']:.1f} |"
+        )
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> str:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("variants", nargs="+", help="e.g. transformer transformer,ada performer,lift")
+    parser.add_argument("--task", default="listops")
+    parser.add_argument("--scale", default="small", choices=("smoke", "small", "paper"))
+    parser.add_argument("--steps", type=int, default=5, help="timed steps per variant")
+    parser.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
+                        help="config override applied to every variant, e.g. --set batch_size=8")
+    parser.add_argument("--out", help="also write the table (markdown) to this file")
+    args = parser.parse_args(argv)
+    overrides = {}
+    for item in args.set:
+        key, _, value = item.partition("=")
+        overrides[key] = _parse_value(value)
+    rows = [bench_variant(args.task, v, args.scale, args.steps, overrides) for v in args.variants]
+    command = "python -m lra.bench " + " ".join(argv if argv is not None else os.sys.argv[1:])
+    report = (
+        f"## {args.task}, scale `{args.scale}`: train and eval step time\n\n"
+        f"Command: `{command}`  \nDate: {datetime.date.today()}  \nHardware: {hardware()}  \n"
+        f"Timed steps per variant: {args.steps} (after one compiling step); random-token batches.\n\n"
+        + format_table(args.task, args.scale, rows) + "\n"
+    )
+    print(report)
+    if args.out:
+        Path(args.out).parent.mkdir(parents=True, exist_ok=True)
+        with open(args.out, "a", encoding="utf-8") as handle:
+            handle.write(report + "\n")
+    return report
+
+
+def _parse_value(text: str):
+    for cast in (int, float):
+        try:
+            return cast(text)
+        except ValueError:
+            pass
+    return {"true": True, "false": False}.get(text.lower(), text)
+
+
+if __name__ == "__main__":
+    main()

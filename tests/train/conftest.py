@@ -1,0 +1,28 @@
+"""Shared helpers for the training tests: smoke-scale configs on generated or fixture data."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from lra.config import load_config
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+def smoke_config(task: str, tmp_path: Path, variant: str = "transformer", **overrides):
+    """``configs/<task>.py:<variant>`` at smoke scale, data under ``tmp_path``, no progress bar."""
+    values = {"scale": "smoke", "progress_bar": False, "data.dir": str(tmp_path / "data")}
+    if task in ("listops", "pathfinder", "lego"):
+        values["data.source"] = "generate"
+    values.update(overrides)
+    return load_config(f"{REPO}/configs/{task}.py:{variant}", values)
+
+
+@pytest.fixture
+def listops_config(tmp_path):
+    def make(**overrides):
+        return smoke_config("listops", tmp_path, **overrides)
+
+    return make

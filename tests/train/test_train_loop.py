@@ -1,0 +1,87 @@
+"""The training loop: learning, exact resume, damaged checkpoints, early stopping, NaN guard."""
+
+from __future__ import annotations
+
+import logging
+import shutil
+
+import jax
+import numpy as np
+import pytest
+
+from lra.checkpoint import CheckpointStore
+from lra.metrics import read_metrics
+from lra.train import NonFiniteLossError, train_and_evaluate
+
+
+def _assert_trees_equal(a, b):
+    leaves_a, leaves_b = jax.tree.leaves(a), jax.tree.leaves(b)
+    assert len(leaves_a) == len(leaves_b)
+    for x, y in zip(leaves_a, leaves_b):
+        np.testing.assert_array_equal(np.asarray(x), np.asarray(y))
+
+
+def test_tiny_config_learns(listops_config, tmp_path):
+    config = listops_config(**{
+        "num_train_steps": 40, "eval_every": 40, "checkpoint_every": 40, "learning_rate": 3e-3,
+        "schedule": "constant", "batch_size": 16, "data.num_train": 32,
+    })
+    result = train_and_evaluate(config, tmp_path / "run")
+    losses = [r["loss"] for r in read_metrics(tmp_path / "run") if r["split"] == "train"]
+    assert len(losses) == 40
+    assert np.mean(losses[-5:]) < 0.7 * np.mean(losses[:5]), losses
+    summary = result.summary
+    for key in ("test_accuracy", "best_val_accuracy", "steps_completed", "final_train_loss",
+                "num_classes", "param_count", "wall_seconds", "devices"):
+        assert key in summary, key
+    assert summary["steps_completed"] == 40 and summary["num_classes"] == 10
+    assert (tmp_path / "run" / "summary.json").exists()
+
+
+def test_resume_after_kill_equals_uninterrupted_run(listops_config, tmp_path, caplog):
+    settings = {"num_train_steps": 7, "eval_every": 2, "checkpoint_every": 2}
+    full = train_and_evaluate(listops_config(**settings), tmp_path / "full")
+
+    # Killed after step 5: checkpoints at 2 and 4 exist, step 5 is lost.
+    interrupted = train_and_evaluate(listops_config(**settings), tmp_path / "resumed", stop_after_steps=5)
+    assert interrupted.summary["steps_completed"] == 5
+    store = CheckpointStore(tmp_path / "resumed" / "checkpoints", keep=2)
+    assert store.steps() == [2, 4]
+    store.close()
+    # The newest checkpoint is damaged (e.g. the machine died while writing): it is skipped.
+    newest = tmp_path / "resumed" / "checkpoints" / "4" / "state"
+    shutil.rmtree(newest)
+    newest.mkdir()
+    with caplog.at_level(logging.WARNING):
+        resumed = train_and_evaluate(listops_config(**settings), tmp_path / "resumed")
+    assert any("cannot be restored" in r.getMessage() for r in caplog.records)
+
+    _assert_trees_equal(full.state.params, resumed.state.params)
+    _assert_trees_equal(full.state.opt_state, resumed.state.opt_state)
+    for key in ("test_accuracy", "best_val_accuracy", "best_step", "steps_completed"):
+        assert full.summary[key] == resumed.summary[key], key
+
+
+def test_early_stopping_after_min_steps_and_patience(listops_config, tmp_path):
+    # lr 0: validation never improves after the first evaluation (step 1).
+    config = listops_config(**{
+        "num_train_steps": 20, "eval_every": 1, "checkpoint_every": 5, "learning_rate": 0.0,
+        "min_steps": 6, "patience_fraction": 0.1,  # patience = 2 steps
+    })
+    summary = train_and_evaluate(config, tmp_path / "run").summary
+    assert summary["stop_reason"] == "early_stopping"
+    assert summary["steps_completed"] == 6  # 1 + 2 < min_steps: stops at the first step >= 6
+    assert summary["best_step"] == 1
+
+
+def test_non_finite_loss_stops_and_keeps_last_good_checkpoint(listops_config, tmp_path):
+    settings = {"num_train_steps": 8, "eval_every": 2, "checkpoint_every": 2}
+    good = train_and_evaluate(listops_config(**settings), tmp_path / "run", stop_after_steps=2)
+    with pytest.raises(NonFiniteLossError, match="checkpoint"):
+        train_and_evaluate(listops_config(**settings, learning_rate=float("inf"), schedule="constant"),
+                           tmp_path / "run")
+    store = CheckpointStore(tmp_path / "run" / "checkpoints", keep=2)
+    assert store.steps() == [2]
+    state, loop = store.restore_latest(good.state)
+    store.close()
+    _assert_trees_equal(state.params, good.state.params)
