@@ -1,0 +1,98 @@
+"""The interface shared by every attention module, and the multi-head projections around it.
+
+Every attention is a linen module called as ``attn(x, mask, deterministic=...)`` with
+``x [B, n, f]``, ``mask [B, n]`` bool (True = valid key) or None, returning ``[B, n, f]``; the
+output width equals the input width whatever ``f`` is (a wavelet space may hand it bands of half
+the hidden width). Queries at masked positions get some finite output the caller ignores;
+masked keys never influence any output.
+
+:class:`MultiHeadAttention` projects x to per-head q, k, v (``qkv_dim`` features split over
+``num_heads``), optionally rotates q and k (RoPE), calls the subclass's ``attend`` on
+``[B, n, H, dh]`` arrays and projects the heads back to ``f``. The kernels themselves are pure
+functions (one per file) so tests can compare them with NumPy formulas.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import flax.linen as nn
+import jax
+import jax.numpy as jnp
+
+from wavspa_flax.position import apply_rope
+
+# Large finite negative logit for masked keys (no NaN when a row has no valid key).
+MASK_VALUE = -1e9
+
+
+def key_mask(mask, n: int):
+    """``mask [B, n] | None`` -> ``[B, 1, 1, n]`` bool for logits ``[B, H, q, n]`` (None stays None)."""
+    if mask is None:
+        return None
+    if mask.shape[-1] != n:
+        raise ValueError(f"mask length {mask.shape[-1]} != sequence length {n}")
+    return mask[:, None, None, :]
+
+
+def zero_masked(x, mask):
+    """Zero the rows of ``x [B, n, ...]`` where ``mask [B, n]`` is False (None: unchanged)."""
+    if mask is None:
+        return x
+    return jnp.where(mask.reshape(mask.shape + (1,) * (x.ndim - 2)), x, jnp.zeros((), x.dtype))
+
+
+class MultiHeadAttention(nn.Module):
+    """Base class: q/k/v projections, optional RoPE, ``attend``, output projection.
+
+    Attributes: ``num_heads``, ``qkv_dim`` (total q/k/v features, split over the heads),
+    ``dropout_rate`` (attention dropout, where the kernel has probabilities), ``use_bias``,
+    ``use_rope``, ``dtype`` (compute dtype; params are float32), ``length`` (the longest sequence
+    the module will see; only Linformer needs it for its projection's size, None = the input's).
+    """
+
+    num_heads: int = 1
+    qkv_dim: int = 64
+    dropout_rate: float = 0.0
+    use_bias: bool = False
+    use_rope: bool = False
+    dtype: Any = jnp.float32
+    length: int | None = None
+
+    def attend(self, q, k, v, mask, deterministic: bool):  # pragma: no cover - abstract
+        """``q, k, v [B, n, H, dh]``, ``mask [B, n] | None`` -> ``[B, n, H, dh]``."""
+        raise NotImplementedError
+
+    def dropout_rng(self, deterministic: bool):
+        """The dropout key for the attention probabilities, or None when there is no dropout."""
+        if deterministic or self.dropout_rate == 0.0:
+            return None
+        return self.make_rng("dropout")
+
+    @nn.compact
+    def __call__(self, x, mask=None, *, deterministic: bool = True):
+        features = x.shape[-1]
+        if self.qkv_dim % self.num_heads:
+            raise ValueError(f"qkv_dim {self.qkv_dim} is not divisible by num_heads {self.num_heads}")
+        head_dim = self.qkv_dim // self.num_heads
+        x = x.astype(self.dtype)
+        projection = lambda name: nn.DenseGeneral(  # noqa: E731
+            (self.num_heads, head_dim), use_bias=self.use_bias, dtype=self.dtype,
+            param_dtype=jnp.float32, kernel_init=nn.initializers.xavier_uniform(), name=name,
+        )
+        q, k, v = projection("query")(x), projection("key")(x), projection("value")(x)
+        if self.use_rope:
+            q, k = apply_rope(q), apply_rope(k)
+        y = self.attend(q, k, v, mask, deterministic).astype(self.dtype)
+        return nn.DenseGeneral(
+            features, axis=(-2, -1), use_bias=self.use_bias, dtype=self.dtype, param_dtype=jnp.float32,
+            kernel_init=nn.initializers.xavier_uniform(), name="out",
+        )(y)
+
+
+def dropout_probs(probs, rate: float, rng):
+    """Inverted dropout on attention probabilities (no-op when ``rng`` is None)."""
+    if rng is None or rate == 0.0:
+        return probs
+    keep = jax.random.bernoulli(rng, 1.0 - rate, probs.shape)
+    return jnp.where(keep, probs / (1.0 - rate), jnp.zeros((), probs.dtype))

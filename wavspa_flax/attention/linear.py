@@ -1,0 +1,45 @@
+"""Linear Transformer (Katharopoulos et al.): kernel attention with ``phi(x) = elu(x) + 1``.
+
+``out_i = phi(q_i)^T S / (phi(q_i)^T z)`` with ``S = sum_j phi(k_j) v_j^T`` and
+``z = sum_j phi(k_j)`` over valid keys j: O(n) time and memory (no n x n matrix). There are no
+attention probabilities, so no attention dropout (the block's output dropout still applies).
+"""
+
+from __future__ import annotations
+
+import jax
+import jax.numpy as jnp
+
+from wavspa_flax.attention.base import MultiHeadAttention, zero_masked
+
+EPS = 1e-6
+
+
+def elu_feature_map(x):
+    return jax.nn.elu(x) + 1.0
+
+
+def kernel_attention(phi_q, phi_k, v, mask=None):
+    """Normalised kernel attention from features ``phi_q, phi_k [B, n, H, m]``, ``v [B, n, H, dh]``.
+
+    Masked keys get zero features, so they contribute to neither the numerator nor the
+    denominator. Sums are in float32.
+    """
+    phi_k = zero_masked(phi_k, mask)
+    kv = jnp.einsum("bnhm,bnhd->bhmd", phi_k, v, preferred_element_type=jnp.float32)
+    z = jnp.sum(phi_k.astype(jnp.float32), axis=1)  # [B, H, m]
+    num = jnp.einsum("bnhm,bhmd->bnhd", phi_q.astype(jnp.float32), kv)
+    den = jnp.einsum("bnhm,bhm->bnh", phi_q.astype(jnp.float32), z)[..., None]
+    return (num / (den + EPS)).astype(v.dtype)
+
+
+def linear_attention(q, k, v, mask=None):
+    """``q, k, v [B, n, H, dh]`` -> ``[B, n, H, dh]`` with the elu+1 feature map."""
+    return kernel_attention(elu_feature_map(q), elu_feature_map(k), v, mask)
+
+
+class LinearAttention(MultiHeadAttention):
+    """Multi-head Linear Transformer attention."""
+
+    def attend(self, q, k, v, mask, deterministic):
+        return linear_attention(q, k, v, mask)
