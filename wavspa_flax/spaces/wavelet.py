@@ -1,0 +1,199 @@
+"""Wavelet spaces (eq. 1-3): forward wavelet transform -> attention on the bands -> backward.
+
+All transforms come from :mod:`wavspa_flax.wavelets` (pywt-exact, boundary ``mode``; default
+'periodization': bands of exactly ceil(n / 2^j), A.6). The transforms run in float32; the
+attention runs in the compute dtype.
+
+=========  ====================================================================  =====================
+kind       transform                                                             added parameters
+=========  ====================================================================  =====================
+fixed      ``dims='2d'`` (default, the paper's text): ``wavedec2`` over          0
+           (sequence, hidden), bands ``[cA, (cH, cV, cD)_J, ...]`` of width
+           ~d/2^j; ``dims='1d'``: ``wavedec`` along the sequence, one shared
+           filter for every channel (the official code's fixed transform)
+ada        per-channel learned scaling filters ``(d, L)``, high-pass by the QMF   L * d   (Table 8)
+           relation (eq. 4) on every call, 1-D along the sequence (3.2)
+ortho      per-channel lattice angles ``(d, L/2)`` -> orthogonal filters (eq. 5)  L/2 * d (Table 8)
+lift       lifting scheme (3.4); default the fixed LeGall 5/3 steps (what every   0       (Table 8)
+           official lift config ran), learnable predict/update filters behind
+           ``lifting_learnable``
+linear     ``fixed`` with the attention replaced by :class:`LinearMap` (Table 9)   (the map's f*f + f)
+=========  ====================================================================  =====================
+
+Padding (mask-correct; the official code is not): padded rows are zeroed before the forward
+transform, so no coefficient depends on padded content; the band masks (True where a
+coefficient's support touches a valid position, from ``coefficient_support_masks`` /
+``lifting_support_masks``) are the attention key masks, and the attention outputs of masked
+coefficients are zeroed before the backward transform.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Callable, NamedTuple
+
+import flax.linen as nn
+import jax
+import jax.numpy as jnp
+
+from wavspa_flax import wavelets as wl
+from wavspa_flax.attention.base import zero_masked
+from wavspa_flax.spaces.base import attend_bands
+
+
+class Transform(NamedTuple):
+    """``forward(x [B, n, d]) -> coeffs`` (a pytree of bands), ``inverse(coeffs) -> [B, n, d]``,
+    ``masks(mask [B, n]) -> list`` of band masks in ``jax.tree.leaves(coeffs)`` order."""
+
+    forward: Callable
+    inverse: Callable
+    masks: Callable
+
+
+def _expand_2d_masks(masks_1d):
+    """1-D sequence-axis masks ``[mA, mD_J, ..., mD_1]`` -> leaf order of ``[cA, (cH, cV, cD)_J, ...]``.
+
+    Along the sequence the three detail bands of a level share one filter chain length, hence
+    one support mask.
+    """
+    return [masks_1d[0]] + [m for m_d in masks_1d[1:] for m in (m_d, m_d, m_d)]
+
+
+def filter_transform(bank, filter_length: int, level: int, mode: str, n: int, channel_axis) -> Transform:
+    """1-D transform along the sequence with ``bank`` (a name or a FilterBank, shared or (d, L))."""
+    return Transform(
+        forward=lambda x: wl.wavedec(x, bank, level, axis=-2, mode=mode, channel_axis=channel_axis),
+        inverse=lambda c: wl.waverec(c, bank, axis=-2, mode=mode, channel_axis=channel_axis, length=n),
+        masks=lambda m: wl.coefficient_support_masks(m, filter_length, level, axis=-1, mode=mode),
+    )
+
+
+class WaveletSpace(nn.Module):
+    """Base of the wavelet spaces; subclasses implement ``transform(n, d) -> Transform``.
+
+    Attributes: ``attention`` (an AttentionFactory), ``level``, ``mode`` (boundary),
+    ``layout`` ('per_band' | 'per_band_shared' | 'joint', see :mod:`wavspa_flax.spaces.base`).
+    """
+
+    attention: Any
+    level: int = 1
+    mode: str = "periodization"
+    layout: str = "per_band"
+    dtype: Any = jnp.float32
+
+    def transform(self, n: int, d: int) -> Transform:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def bands(self, x, mask=None):
+        """The coefficient pytree and its leaf masks (no attention); for tests and benchmarks."""
+        n, d = x.shape[-2:]
+        t = self.transform(n, d)
+        coeffs = t.forward(zero_masked(x, mask).astype(jnp.float32))
+        leaves = jax.tree.leaves(coeffs)
+        masks = [None] * len(leaves) if mask is None else t.masks(mask)
+        return coeffs, masks, t
+
+    @nn.compact
+    def __call__(self, x, mask=None, *, deterministic: bool = True):
+        coeffs, masks, t = self.bands(x, mask)
+        leaves, treedef = jax.tree.flatten(coeffs)
+        if len(masks) != len(leaves):
+            raise AssertionError(f"{len(masks)} band masks for {len(leaves)} bands")
+        outs = attend_bands(
+            self.attention, [b.astype(self.dtype) for b in leaves], masks, self.layout, deterministic
+        )
+        y = t.inverse(jax.tree.unflatten(treedef, [o.astype(jnp.float32) for o in outs]))
+        return y.astype(self.dtype)
+
+
+class FixedWaveletSpace(WaveletSpace):
+    """``fixed`` (and ``linear``): a named pywt wavelet, 2-D (default) or 1-D (see module doc)."""
+
+    wavelet: str = "db2"
+    dims: str = "2d"
+
+    def transform(self, n, d):
+        length = wl.filter_bank(self.wavelet).dec_lo.shape[-1]
+        if self.dims == "1d":
+            return filter_transform(self.wavelet, length, self.level, self.mode, n, None)
+        return Transform(
+            forward=lambda x: wl.wavedec2(x, self.wavelet, self.level, axes=(-2, -1), mode=self.mode),
+            inverse=lambda c: wl.waverec2(c, self.wavelet, axes=(-2, -1), mode=self.mode, shape=(n, d)),
+            masks=lambda m: _expand_2d_masks(
+                wl.coefficient_support_masks(m, length, self.level, axis=-1, mode=self.mode)
+            ),
+        )
+
+
+class AdaWaveletSpace(WaveletSpace):
+    """AdaWavSpA (3.2): ``scaling_filters [d, L]`` learned, QMF high-pass (eq. 4), per channel.
+
+    ``scaling_init`` (config ``space.init``): 'wavelet' (the scaling filter of ``init_wavelet``, default db{L/2} as the official
+    code), 'gaussian' N(0, 0.02), 'damped_cos' (Table 11); via ``wavelets.init_scaling_filters``.
+    """
+
+    wavelet_length: int = 40
+    scaling_init: str = "wavelet"  # config key space.init (``init`` would shadow Module.init)
+    init_wavelet: str = ""
+
+    def transform(self, n, d):
+        length = self.wavelet_length
+        filters = self.param(
+            "scaling_filters",
+            lambda key: wl.init_scaling_filters(
+                self.scaling_init, d, length, key=key, wavelet=self.init_wavelet or None
+            ).astype(jnp.float32),
+        )
+        return filter_transform(wl.qmf_filter_bank(filters), length, self.level, self.mode, n, -1)
+
+
+class OrthoWaveletSpace(WaveletSpace):
+    """OrthoWavSpA (3.3): ``angles [d, L/2]`` -> lattice (orthogonal) scaling filters per channel.
+
+    ``ortho_init``: 'uniform' U[0, 2 pi) (the official code) or 'wavelet' (the exact lattice angles
+    of db{L/2}). ``ortho_lowpass``: False (default, the official code) uses the raw lattice filter
+    (orthogonal, so perfect reconstruction, but not forced to be low-pass); True shifts the angles
+    to sum pi/4 first so the filter also sums to sqrt(2) (a true scaling filter).
+    """
+
+    wavelet_length: int = 16
+    ortho_init: str = "uniform"
+    ortho_lowpass: bool = False
+
+    def transform(self, n, d):
+        length = self.wavelet_length
+        angles = self.param(
+            "angles", lambda key: wl.init_lattice_angles(self.ortho_init, d, length, key=key).astype(jnp.float32)
+        )
+        filters = wl.lattice_scaling_filter(angles, lowpass=self.ortho_lowpass)
+        return filter_transform(wl.qmf_filter_bank(filters), length, self.level, self.mode, n, -1)
+
+
+class LiftingSpace(WaveletSpace):
+    """LiftWavSpA (3.4): lifting along the sequence, bands ``[s_L, d_L, ..., d_1]`` of ceil(n/2^j).
+
+    Default: the fixed LeGall 5/3 steps ``d = o - (e_k + e_{k+1})/2``, ``s = e + (d_{k-1} + d_k)/4``
+    with circular neighbours, no parameters (every official lift config; Table 8: 0). With
+    ``lifting_learnable``: per-channel predict and update taps ``[d, P]`` (``P =
+    lifting_filter_length``, LeGall-initialised), 2 P d parameters; exact inverse for any taps.
+    ``mode`` is unused (lifting is circular).
+    """
+
+    lifting_learnable: bool = False
+    lifting_filter_length: int = 2
+
+    def transform(self, n, d):
+        taps = self.lifting_filter_length if self.lifting_learnable else 2
+        predict = update = None
+        channel_axis = None
+        if self.lifting_learnable:
+            init = lambda key: wl.init_lifting_weights(d, taps, taps)  # noqa: E731
+            predict = self.param("predict", lambda key: init(key)[0])
+            update = self.param("update", lambda key: init(key)[1])
+            channel_axis = -1
+        return Transform(
+            forward=lambda x: wl.lifting_dec(x, self.level, axis=-2, predict=predict, update=update,
+                                             channel_axis=channel_axis),
+            inverse=lambda c: wl.lifting_rec(c, axis=-2, predict=predict, update=update,
+                                             channel_axis=channel_axis, length=n),
+            masks=lambda m: wl.lifting_support_masks(m, self.level, axis=-1, predict_length=taps, update_length=taps),
+        )
