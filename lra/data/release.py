@@ -1,7 +1,7 @@
 """Locating the LRA release on disk.
 
-`tar xvf lra_release.gz` gives `lra_release/lra_release/...`; users may point data.dir at either
-level, or at an S4-style data folder (`listops/`, `aan/`, `pathfinder/pathfinder32/`).
+`tar xvf lra_release.gz` gives `lra_release/lra_release/...`; users may point data.dir at any of
+the three levels, or at an S4-style data folder (`listops/`, `aan/`, `pathfinder/pathfinder32/`).
 """
 from __future__ import annotations
 
@@ -20,7 +20,8 @@ def resolve_release_dir(task: str, root: str, subdir: str, required_files: list[
     """The folder `subdir` (e.g. 'listops-1000') under root that holds every required file."""
     candidates = []
     for name in [subdir] + _ALIASES.get(subdir, []):
-        candidates += [os.path.join(root, name), os.path.join(root, "lra_release", name)]
+        for prefix in ("", "lra_release", os.path.join("lra_release", "lra_release")):
+            candidates.append(os.path.join(root, prefix, name))
         if subdir.startswith("pathfinder"):
             candidates.append(os.path.join(root, "pathfinder", name))
     for cand in candidates:
