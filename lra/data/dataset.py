@@ -14,6 +14,7 @@ from lra.data.config import PATHFINDER_RESOLUTIONS, TASKS, TaskInfo, pathfinder_
 from lra.data.encoding import BYTE_VOCAB_SIZE
 from lra.data.errors import DOWNLOAD_HINTS, DataError
 from lra.data.pipeline import SPLITS, Dataset
+from lra.data.release import resolve_release_dir
 
 log = logging.getLogger("lra.data")
 
@@ -151,8 +152,6 @@ def _lego(config, info, root, cache_root):
 
 
 def _release(task: str, root: str, subdir: str, files: list[str]) -> str:
-    from lra.data.release import resolve_release_dir
-
     return resolve_release_dir(task, root, subdir, files)
 
 
@@ -173,8 +172,10 @@ def _tfds(config, info, root, cache_root):
                 return tfds_tasks.read_imdb(src, info.max_length, lim, b, what)
             return tfds_tasks.read_cifar(src, lim, str(d.grayscale), b, what)
 
+        # named by the tfds split, so IMDb's val (= test) shares the test split's cache entry
+        name = f"{task}-" + "".join(c if c.isalnum() else "_" for c in tfds_split)
         splits[split], stats[split] = cached_build(
-            cache_root, f"{task}-{split}", params,
+            cache_root, name, params,
             lambda s=tfds_split: fingerprint(stat_files=tfds_tasks.tfds_files(task, root), extra=s),
             build,
         )

@@ -20,8 +20,14 @@ def mocked():
         yield
 
 
-def test_text_bytes_plus_one(tmp_path, mocked):
+def test_text_bytes_plus_one(tmp_path, mocked, monkeypatch):
+    from lra.data import tfds_tasks
+
+    calls = []
+    real = tfds_tasks.read_imdb
+    monkeypatch.setattr(tfds_tasks, "read_imdb", lambda *a: calls.append(a[-1]) or real(*a))
     ds = load_dataset(make_config("text", tmp_path, max_length=12))
+    assert len(calls) == 2  # train and test; val (= test) comes from the test split's cache entry
     assert ds.info.vocab_size == 257 and ds.info.num_classes == 2
     src = tfds.data_source("imdb_reviews", split="train", data_dir=str(tmp_path))
     for i in range(N):
