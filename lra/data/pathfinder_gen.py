@@ -33,8 +33,8 @@ about a margin apart, comparable to its gaps, so its labels are not always recov
 Output is the release layout read by `lra.data.pathfinder`: `<root>/pathfinder<R>/<difficulty>/
 imgs/<batch>/sample_<k>.png` (8-bit grey) and `metadata/<batch>.npy` as text lines with the 11
 fields `imgs/<batch> sample_<k>.png <k> <label> <continuity> <contour_length> <distractor_length>
-<paddle_length> <thickness> <margin> 1`. Image i is drawn with rng (seed, i): the set is
-deterministic and can be drawn in parallel processes.
+<paddle_length> <thickness> <margin> 1`. Image k is drawn with `image_rng(seed, params, k)`: the
+set is deterministic and can be drawn in parallel processes.
 """
 from __future__ import annotations
 
@@ -557,11 +557,16 @@ def metadata_line(batch: int, k: int, label: int, p: PathfinderParams, margin: i
             f"{p.distractor_length} {p.paddle_length} {p.thickness} {margin} 1")
 
 
+def image_rng(seed: int, p: PathfinderParams, k: int) -> np.random.Generator:
+    """The generator of image k of a set: seeded by (seed, resolution, contour length, k)."""
+    return np.random.default_rng([seed, p.resolution, p.contour_length, k])
+
+
 def _draw_images(p: PathfinderParams, seed: int, folder: str, batch: int, start: int, stop: int) -> list[str]:
     """Draws images start..stop-1 (global indices) of one batch folder; returns metadata lines."""
     lines = []
     for k in range(start, stop):
-        image, label, margin, _ = generate_image(p, np.random.default_rng([seed, k]))
+        image, label, margin, _ = generate_image(p, image_rng(seed, p, k))
         j = k - batch * IMAGES_PER_BATCH
         Image.fromarray(image, mode="L").save(os.path.join(folder, "imgs", str(batch), f"sample_{j}.png"))
         lines.append(metadata_line(batch, j, label, p, margin) + "\n")
@@ -580,7 +585,7 @@ def generate_pathfinder(root: str, seed: int, resolution: int, difficulty: str, 
     p = lra_params(resolution, difficulty)
     folder_name = PATHFINDER_DIFFICULTIES.get(difficulty, difficulty)
     folder = os.path.join(root, f"pathfinder{resolution}", folder_name)
-    params = dict(kind="pathfinder", version=1, seed=seed, num_images=num_images, **asdict(p))
+    params = dict(kind="pathfinder", version=2, seed=seed, num_images=num_images, **asdict(p))
     if workers is None:
         workers = (os.cpu_count() or 1) if num_images >= PARALLEL_MIN_IMAGES else 1
 

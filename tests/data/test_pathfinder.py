@@ -155,7 +155,7 @@ def test_generator_is_deterministic_and_writes_release_format(tmp_path):
     p = gen.lra_params(32, "easy")
     for k, (path, label) in enumerate(rows):
         pixels = np.asarray(Image.open(path))
-        image, again_label, margin, debug = gen.generate_image(p, np.random.default_rng([0, k]))
+        image, again_label, margin, debug = gen.generate_image(p, gen.image_rng(0, p, k))
         assert np.array_equal(image, pixels) and again_label == label  # deterministic by (seed, k)
         a, b = debug["markers"]
         assert connected(pixels, a, b, gen.LIT_THRESHOLD, gen.link_radius(margin)) == bool(label)
