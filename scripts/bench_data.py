@@ -75,7 +75,7 @@ def bench(task, root, args):
     if task == "listops":
         data = dict(num_train=500 if quick else 2000, num_val=50, num_test=50)
     elif task == "pathfinder":
-        data = dict(num_train=200 if quick else 800, num_val=25 if quick else 100, num_test=25 if quick else 100)
+        data = dict(num_train=200 if quick else 400, num_val=25 if quick else 50, num_test=25 if quick else 50)
     elif task == "lego":
         data = dict(num_train=2000 if quick else 10000)
     cfg = make_config(task, root, **data)

@@ -79,7 +79,7 @@ def default_data_config(task: str) -> ml_collections.ConfigDict:
         # grayscale: 'tf' = tf.image.rgb_to_grayscale as in LRA, 'pil' = PIL 'L' (S4).
         d.update(download=False, val_percent=10, grayscale="tf")
     elif task == "pathfinder":
-        d = _common("generate", 800, 100, 100)
+        d = _common("generate", 400, 50, 50)
         # Release split: ordered slices of the metadata rows, [0, 1-val-test) / val / test (LRA).
         d.update(resolution=32, difficulty="hard", val_fraction=0.1, test_fraction=0.1)
     elif task == "lego":
