@@ -55,7 +55,7 @@ CONTOUR_LENGTHS = {"curv_baseline": 6, "curv_contour_length_9": 9, "curv_contour
 LIT_THRESHOLD = 48          # uint8 grey level at or above which a pixel counts as drawn
 IMAGES_PER_BATCH = 1000     # images per imgs/<batch>/ folder
 CHUNK = 100                 # images per parallel work unit
-PARALLEL_MIN_IMAGES = 400   # smaller sets are drawn in-process
+PARALLEL_MIN_IMAGES = 2000  # smaller sets are drawn in-process (spawning workers costs seconds)
 
 
 @dataclass(frozen=True)
