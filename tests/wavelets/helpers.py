@@ -1,0 +1,42 @@
+"""Shared helpers for the wavelet tests: pywt banks, tolerances, grouping by filter length."""
+from __future__ import annotations
+
+import collections
+
+import numpy as np
+import pywt
+
+from wavspa_flax.wavelets import FilterBank
+
+DISCRETE = tuple(pywt.wavelist(kind="discrete"))
+# pywt's own dmey round trip is inexact (about 2e-2): it is a truncated approximation of the Meyer
+# wavelet. It is exempt from every perfect-reconstruction check, as in pywt.
+INEXACT = ("dmey",)
+
+
+def filter_length(name: str) -> int:
+    return pywt.Wavelet(name).dec_len
+
+
+def names_by_length(names) -> dict:
+    """{L: [names with filter length L]} in pywt's listing order."""
+    groups = collections.defaultdict(list)
+    for name in names:
+        groups[filter_length(name)].append(name)
+    return dict(sorted(groups.items()))
+
+
+def stacked_bank(names) -> FilterBank:
+    """Per-channel FilterBank (C, L): channel c holds the pywt bank of names[c]."""
+    banks = [pywt.Wavelet(n).filter_bank for n in names]
+    return FilterBank(*[np.stack([np.asarray(b[i], np.float64) for b in banks]) for i in range(4)])
+
+
+def assert_close_f32(actual, expected, what: str = "", rel: float = 1e-5):
+    """float32 agreement: |actual - expected| <= rel * max(1, max|expected|)."""
+    actual = np.asarray(actual)
+    expected = np.asarray(expected)
+    assert actual.shape == expected.shape, f"{what}: shape {actual.shape} != {expected.shape}"
+    scale = max(1.0, float(np.max(np.abs(expected))) if expected.size else 1.0)
+    err = float(np.max(np.abs(actual - expected))) if expected.size else 0.0
+    assert err <= rel * scale, f"{what}: max error {err:.3g} > {rel:g} * {scale:.3g}"
