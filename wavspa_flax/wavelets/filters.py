@@ -121,12 +121,14 @@ def qmf_filter_bank(scaling_filter) -> FilterBank:
         banks). Differentiable.
 
     Returns:
-      FilterBank of jax arrays with the shape of ``scaling_filter``.
+      FilterBank with the shape of ``scaling_filter``: numpy arrays for numpy / list input
+      (constants, no device work), jax arrays otherwise.
     """
-    h = jnp.asarray(scaling_filter)
+    xp = np if isinstance(scaling_filter, (np.ndarray, list, tuple)) else jnp
+    h = xp.asarray(scaling_filter)
     length = h.shape[-1]
-    signs = jnp.where(jnp.arange(length) % 2 == 0, 1.0, -1.0).astype(h.dtype)
-    flipped = jnp.flip(h, axis=-1)
+    signs = xp.where(xp.arange(length) % 2 == 0, 1.0, -1.0).astype(h.dtype)
+    flipped = xp.flip(h, axis=-1)
     return FilterBank(dec_lo=h, dec_hi=-signs * flipped, rec_lo=flipped, rec_hi=signs * h)
 
 
