@@ -23,11 +23,10 @@ from pathlib import Path
 import jax
 import jax.numpy as jnp
 import numpy as np
-from flax import jax_utils
 
 from lra.config import load_config
 from lra.data import task_info
-from lra.steps import data_parallel, eval_step, train_step
+from lra.steps import data_parallel, eval_step, make_key, replicate, train_step
 from lra.train import create_train_state, param_count
 from wavspa_flax import build_model
 
@@ -66,13 +65,13 @@ def bench_variant(task: str, variant: str, scale: str, steps: int, overrides: di
     info = task_info(config)
     model = build_model(config.model, vocab_size=info.vocab_size, num_classes=info.num_classes,
                         max_length=info.max_length, task_kind=info.kind)
-    state = create_train_state(model, config, info, jax.random.PRNGKey(0))
+    state = create_train_state(model, config, info, make_key(0))
     batch = random_batch(info, config.batch_size, len(devices))
     batch = jax.tree.map(lambda x: jax.device_put_sharded(list(x), devices), batch)
     p_train = data_parallel(train_step, devices, donate_argnums=(0,))
     p_eval = data_parallel(functools.partial(eval_step, apply_fn=model.apply), devices)
-    rep_state = jax_utils.replicate(state, devices)
-    key = jax_utils.replicate(jax.random.PRNGKey(1), devices)
+    rep_state = replicate(state, devices)
+    key = replicate(jax.random.key_data(make_key(1)), devices)
 
     start = time.perf_counter()
     rep_state, metrics = p_train(rep_state, batch, key)

@@ -3,7 +3,8 @@
 Two stores live in a workdir:
 
 - ``checkpoints/``: periodic saves, the newest ``keep`` kept; a run resumes from the newest one
-  that restores cleanly (a truncated or corrupt directory is skipped with a warning);
+  that restores cleanly (a truncated or corrupt directory is skipped with a warning and moved to
+  ``checkpoints_damaged/``);
 - ``best/``: the state with the best validation accuracy so far (one kept); the test split is
   evaluated on it at the end of the run.
 
@@ -17,6 +18,8 @@ import logging
 from pathlib import Path
 from typing import Any
 
+import jax
+import jax.numpy as jnp
 import orbax.checkpoint as ocp
 
 log = logging.getLogger(__name__)
@@ -48,7 +51,11 @@ class CheckpointStore:
         return sorted(self._manager.all_steps())
 
     def restore_latest(self, target: Any) -> tuple[Any, dict] | None:
-        """The newest checkpoint that restores into ``target``'s structure, or None if none does."""
+        """The newest checkpoint that restores into ``target``'s structure, or None if none does.
+
+        ``target`` is a pytree of arrays (jax or numpy) with the saved structure, shapes and dtypes.
+        """
+        target = jax.tree.map(jnp.asarray, target)
         for step in reversed(self.steps()):
             try:
                 restored = self._manager.restore(
@@ -58,13 +65,28 @@ class CheckpointStore:
                     ),
                 )
             except Exception as error:  # orbax raises many types for damaged directories
+                moved_to = self._set_aside(step)
                 log.warning(
-                    "checkpoint %s/%d cannot be restored (%s: %s); skipping it and trying an older one",
-                    self.directory, step, type(error).__name__, str(error).splitlines()[0][:200],
+                    "checkpoint %s/%d cannot be restored (%s: %s); moved it to %s and trying an "
+                    "older one", self.directory, step, type(error).__name__,
+                    str(error).splitlines()[0][:200], moved_to,
                 )
                 continue
             return restored["state"], dict(restored["loop"])
         return None
+
+    def _set_aside(self, step: int) -> Path:
+        """Move a damaged step directory out of the way (kept for inspection, never reused)."""
+        damaged = self.directory.parent / f"{self.directory.name}_damaged"
+        damaged.mkdir(parents=True, exist_ok=True)
+        target = damaged / f"{step}"
+        suffix = 0
+        while target.exists():
+            suffix += 1
+            target = damaged / f"{step}.{suffix}"
+        (self.directory / str(step)).rename(target)
+        self._manager.reload()
+        return target
 
     def close(self) -> None:
         self._manager.close()

@@ -35,14 +35,14 @@ import jax
 import jax.numpy as jnp
 import ml_collections
 import numpy as np
-from flax import jax_utils
 
 from lra import config as lra_config
 from lra.checkpoint import CheckpointStore
 from lra.data import load_dataset
 from lra.metrics import MetricWriter
 from lra.optim import learning_rate_schedule, make_optimizer
-from lra.steps import TrainState, data_parallel, eval_step, train_step
+from lra.steps import (TrainState, data_parallel, eval_step, make_key, replicate, train_step,
+                       unreplicate)
 from wavspa_flax import build_model
 
 log = logging.getLogger("lra.train")
@@ -87,7 +87,7 @@ def evaluate(p_eval, params, dataset, split: str, config, num_devices: int) -> d
     for index, batch in enumerate(batches):
         if config.num_eval_batches and index >= config.num_eval_batches:
             break
-        sums = jax.device_get(jax_utils.unreplicate(p_eval(params, _process_slice(batch))))
+        sums = unreplicate(p_eval(params, _process_slice(batch)))
         for name, value in sums.items():
             totals[name] = totals.get(name, 0.0) + np.asarray(value, np.float64)
     weight = max(float(totals.get("weight_sum", 0.0)), 1e-9)
@@ -106,7 +106,7 @@ def evaluate(p_eval, params, dataset, split: str, config, num_devices: int) -> d
 
 def _fetch_train_metrics(pending: list, step: int) -> dict[str, float]:
     """Host-side mean of the train metrics since the last fetch; raises on a non-finite loss."""
-    fetched = jax.device_get([jax_utils.unreplicate(m) for m in pending])
+    fetched = [unreplicate(m) for m in pending]
     pending.clear()
     for offset, sums in enumerate(fetched):
         loss = float(sums["loss_sum"]) / max(float(sums["weight_sum"]), 1e-9)
@@ -117,11 +117,11 @@ def _fetch_train_metrics(pending: list, step: int) -> dict[str, float]:
                 "before it is intact in the workdir's checkpoints/ (lower --config.learning_rate, "
                 "set --config.grad_clip_norm, or use --config.model.dtype=float32)."
             )
-        if not math.isfinite(float(sums["grad_norm"])):
+        if not (math.isfinite(float(sums["grad_norm"])) and float(sums["params_finite"]) == 1.0):
             raise NonFiniteLossError(
-                f"gradient norm is {float(sums['grad_norm'])} at step {step - len(fetched) + offset + 1}; "
-                "stopping with the last checkpoint intact (lower --config.learning_rate or set "
-                "--config.grad_clip_norm)."
+                f"gradients or parameters became NaN/inf at step {step - len(fetched) + offset + 1}; "
+                "stopping without saving them. The last checkpoint in the workdir's checkpoints/ is "
+                "intact (lower --config.learning_rate or set --config.grad_clip_norm)."
             )
     weight = sum(float(s["weight_sum"]) for s in fetched)
     return {
@@ -129,17 +129,6 @@ def _fetch_train_metrics(pending: list, step: int) -> dict[str, float]:
         "accuracy": sum(float(s["correct_sum"]) for s in fetched) / max(weight, 1e-9),
         "grad_norm": float(fetched[-1]["grad_norm"]),
     }
-
-
-def _check_finite_params(params, step: int) -> None:
-    """Refuse to checkpoint non-finite parameters (keeps the last good checkpoint intact)."""
-    finite = jax.tree.reduce(lambda a, b: a and b, jax.tree.map(lambda x: bool(jnp.isfinite(x).all()), params), True)
-    if not finite:
-        raise NonFiniteLossError(
-            f"parameters are NaN/inf after step {step}; stopping without saving them. The last "
-            "checkpoint in the workdir's checkpoints/ is intact (lower --config.learning_rate or "
-            "set --config.grad_clip_norm)."
-        )
 
 
 def train_and_evaluate(
@@ -171,8 +160,9 @@ def train_and_evaluate(
         max_length=info.max_length,
         task_kind=info.kind,
     )
-    init_key, dropout_key = jax.random.split(jax.random.PRNGKey(config.seed))
+    init_key, dropout_key = jax.random.split(make_key(config.seed))
     state = create_train_state(model, config, info, init_key)
+    template = state  # the pytree structure checkpoints restore into
     num_params = param_count(state.params)
 
     store = CheckpointStore(workdir / "checkpoints", config.keep_checkpoints)
@@ -180,7 +170,7 @@ def train_and_evaluate(
     loop = {"best_val_accuracy": None, "best_step": None, "last_improvement_step": 0,
             "wall_seconds": 0.0, "train_loss": None, "train_accuracy": None,
             "stop_reason": None}
-    restored = store.restore_latest(state)
+    restored = store.restore_latest(template)
     if restored is not None:
         state, loop = restored
         log.info("resuming from %s at step %d", store.directory, int(state.step))
@@ -194,8 +184,8 @@ def train_and_evaluate(
     p_eval = data_parallel(
         functools.partial(eval_step, apply_fn=model.apply, num_index_buckets=index_buckets), devices
     )
-    rep_state = jax_utils.replicate(state, devices)
-    rep_key = jax_utils.replicate(dropout_key, devices)
+    rep_state = replicate(state, devices)
+    rep_key = replicate(jax.random.key_data(dropout_key), devices)
     writer = MetricWriter(workdir)
     patience = int(config.patience_fraction * config.num_train_steps)
     train_batches = dataset.train_batches(config.batch_size, num_devices, config.seed, start_step=start_step)
@@ -203,8 +193,8 @@ def train_and_evaluate(
     schedule = learning_rate_schedule(config)
 
     def save_to(target: CheckpointStore, at_step: int) -> None:
-        _check_finite_params(rep_state.params, at_step)
-        target.save(at_step, jax_utils.unreplicate(rep_state), _with_wall(loop, wall_before, wall_start))
+        # Saves happen right after _fetch_train_metrics checked every step since the last save.
+        target.save(at_step, unreplicate(rep_state), _with_wall(loop, wall_before, wall_start))
 
     progress = _progress_bar(config, start_step)
     pending: list = []
@@ -252,18 +242,18 @@ def train_and_evaluate(
             if stopping:
                 break
             if stop_after_steps is not None and step >= stop_after_steps:
-                final_state = jax_utils.unreplicate(rep_state)
+                final_state = unreplicate(rep_state)
                 return RunResult(summary={"steps_completed": step, "interrupted": True}, state=final_state)
     finally:
         if progress is not None:
             progress.close()
         store.close()
 
-    final_state = jax_utils.unreplicate(rep_state)
-    best = best_store.restore_latest(final_state)
+    final_state = unreplicate(rep_state)
+    best = best_store.restore_latest(template)
     best_state = best[0] if best is not None else final_state
     best_store.close()
-    test = evaluate(p_eval, jax_utils.replicate(best_state.params, devices), dataset, "test", config,
+    test = evaluate(p_eval, replicate(best_state.params, devices), dataset, "test", config,
                     num_devices)
     writer.write(step, "test", _scalars(test))
     writer.close()

@@ -10,3 +10,13 @@ if "--xla_force_host_platform_device_count" not in os.environ.get("XLA_FLAGS", "
         os.environ.get("XLA_FLAGS", "") + " --xla_force_host_platform_device_count=2"
     ).strip()
 os.environ.setdefault("JAX_PLATFORMS", "cpu")
+
+import jax  # noqa: E402  (after XLA_FLAGS is set)
+
+# Reuse compiled programs across tests (and across local runs): the training tests compile the
+# same smoke-scale steps several times (an interrupted run, its resumption, ...).
+jax.config.update(
+    "jax_compilation_cache_dir",
+    os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), ".pytest_cache", "jax"),
+)
+jax.config.update("jax_persistent_cache_min_compile_time_secs", 0.5)
