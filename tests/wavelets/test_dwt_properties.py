@@ -8,7 +8,7 @@ import pytest
 import pywt
 
 import wavspa_flax.wavelets as wl
-from tests.wavelets.helpers import assert_close_f32, stacked_bank
+from tests.wavelets.helpers import assert_close_f32, compile_fast, run_compiled, stacked_bank
 
 
 def test_per_channel_filters_equal_the_single_filter_transform_per_channel():
@@ -20,7 +20,6 @@ def test_per_channel_filters_equal_the_single_filter_transform_per_channel():
     stacked = wl.FilterBank(*[np.stack([b[i] for b in banks]) for i in range(4)])
     x = rng.standard_normal((2, 2, 37)).astype(np.float32)  # channels on axis 1, transform axis 2
 
-    @jax.jit
     def run(x):
         per_channel = wl.wavedec(x, stacked, 2, axis=-1, mode="symmetric", channel_axis=1)
         rec = wl.waverec(per_channel, stacked, axis=-1, mode="symmetric", channel_axis=1, length=37)
@@ -28,7 +27,7 @@ def test_per_channel_filters_equal_the_single_filter_transform_per_channel():
         single_rec = [wl.waverec(s, banks[c], axis=-1, mode="symmetric", length=37) for c, s in enumerate(single)]
         return per_channel, rec, single, single_rec
 
-    per_channel, rec, single, single_rec = run(jnp.asarray(x))
+    per_channel, rec, single, single_rec = run_compiled(run, jnp.asarray(x))
     for c in range(2):
         for a, b in zip(per_channel, single[c]):
             assert_close_f32(a[:, c], b, f"channel {c} ({names[c]})", rel=1e-6)
@@ -41,13 +40,12 @@ def test_any_axis_and_batch_layout_matches_pywt():
     x = np.random.default_rng(1).standard_normal((2, 29, 3, 2)).astype(np.float32)
     bank = stacked_bank(["db3", "sym3"])  # (2, 6)
 
-    @jax.jit
     def run(x):
         shared = wl.wavedec(x, "db3", 2, axis=1, mode="reflect")
         per_channel = wl.wavedec(x, bank, 2, axis=1, mode="reflect", channel_axis=-1)
         return shared, per_channel
 
-    shared, per_channel = run(jnp.asarray(x))
+    shared, per_channel = run_compiled(run, jnp.asarray(x))
     for ours, ref in zip(shared, pywt.wavedec(x.astype(np.float64), "db3", mode="reflect", level=2, axis=1)):
         assert_close_f32(ours, ref, "axis=1 shared")
     for c, name in enumerate(["db3", "sym3"]):
@@ -58,9 +56,9 @@ def test_any_axis_and_batch_layout_matches_pywt():
 
 def test_vmap_over_the_transform_gives_the_batched_transform():
     x = jnp.asarray(np.random.default_rng(2).standard_normal((4, 21)).astype(np.float32))
-    mapped, batched = jax.jit(
-        lambda x: (jax.vmap(lambda row: wl.wavedec(row, "db2", 2, mode="zero"))(x), wl.wavedec(x, "db2", 2, mode="zero"))
-    )(x)
+    mapped, batched = run_compiled(
+        lambda x: (jax.vmap(lambda row: wl.wavedec(row, "db2", 2, mode="zero"))(x), wl.wavedec(x, "db2", 2, mode="zero")), x
+    )
     for a, b in zip(mapped, batched):
         np.testing.assert_allclose(np.asarray(a), np.asarray(b), atol=1e-6)
 
@@ -74,14 +72,14 @@ def test_gradients_wrt_inputs_and_per_channel_filters_match_finite_differences()
         x = jnp.asarray(rng.standard_normal((2, 11, 2)))
         h = jnp.asarray(rng.standard_normal((2, 4)))
 
-        @jax.jit
         def loss(x, h):
             bank = wl.qmf_filter_bank(h)
             coeffs = wl.wavedec(x, bank, 1, axis=1, mode="symmetric", channel_axis=2)
             weighted = [c * (i + 1.5) for i, c in enumerate(coeffs)]
             return jnp.sum(jnp.sin(wl.waverec(weighted, bank, axis=1, mode="symmetric", channel_axis=2, length=11)))
 
-        grad_x, grad_h = jax.jit(jax.grad(loss, argnums=(0, 1)))(x, h)
+        grad_x, grad_h = run_compiled(jax.grad(loss, argnums=(0, 1)), x, h)
+        loss = compile_fast(loss, x, h)
         eps = 1e-6
         for _ in range(3):
             vx, vh = jnp.asarray(rng.standard_normal(x.shape)), jnp.asarray(rng.standard_normal(h.shape))
@@ -93,7 +91,7 @@ def test_gradients_wrt_inputs_and_per_channel_filters_match_finite_differences()
 
 def test_idwt_with_a_missing_band_treats_it_as_zeros_like_pywt():
     cd = np.random.default_rng(4).standard_normal(9).astype(np.float32)
-    ours = jax.jit(lambda d: wl.idwt(None, d, "db2"))(jnp.asarray(cd))
+    ours = run_compiled(lambda d: wl.idwt(None, d, "db2"), jnp.asarray(cd))
     assert_close_f32(ours, pywt.idwt(None, cd.astype(np.float64), "db2"), "idwt(None, cD)")
 
 
@@ -142,11 +140,10 @@ def test_coefficient_support_masks_match_brute_force_support(length, modes):
     n, level = 4 * length - 1, 2
     masks = np.stack([np.arange(n) < 7, np.arange(n) >= 12, rng.random(n) < 0.3, np.zeros(n, bool)])
 
-    @jax.jit
     def run(m):
         return {mode: wl.coefficient_support_masks(m, length, level, mode=mode) for mode in modes}
 
-    ours = run(jnp.asarray(masks))
+    ours = run_compiled(run, jnp.asarray(masks))
     for mode in modes:
         support = _pywt_support(n, level, mode, length, rng)
         assert len(ours[mode]) == len(support) == level + 1

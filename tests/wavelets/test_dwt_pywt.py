@@ -14,7 +14,7 @@ import pytest
 import pywt
 
 import wavspa_flax.wavelets as wl
-from tests.wavelets.helpers import DISCRETE, INEXACT, assert_close_f32, names_by_length, stacked_bank
+from tests.wavelets.helpers import DISCRETE, INEXACT, assert_close_f32, names_by_length, run_compiled, stacked_bank
 
 # The family grid (haar, db2-db20, sym2-sym8, coif1-coif5, bior/rbio) has filter lengths
 # 2..40; every discrete wavelet of those lengths runs here (sym9-sym20 and coif6 included).
@@ -44,12 +44,11 @@ def test_wavedec_waverec_match_pywt_for_every_wavelet(length):
     x = np.random.default_rng(length).standard_normal((2, n, len(names))).astype(np.float32)
     bank = stacked_bank(names)
 
-    @jax.jit
     def run(x):
         coeffs = wl.wavedec(x, bank, axis=1, mode=mode, channel_axis=2)
         return coeffs, wl.waverec(coeffs, bank, axis=1, mode=mode, channel_axis=2)
 
-    coeffs, rec_pywt_len = run(jnp.asarray(x))
+    coeffs, rec_pywt_len = run_compiled(run, jnp.asarray(x))
     rec = np.asarray(rec_pywt_len)[:, :n]  # the same as length=n
     refs = _channels_last_pywt(pywt.wavedec, x, names, mode=mode, axis=1)
     for c, (name, ref) in enumerate(zip(names, refs)):
@@ -70,12 +69,11 @@ def test_long_filters_reconstruct_perfectly(length):
     x = np.random.default_rng(length).standard_normal((1, n, len(names))).astype(np.float32)
     bank = stacked_bank(names)
 
-    @jax.jit
     def run(x):
         coeffs = wl.wavedec(x, bank, 1, axis=1, mode=mode, channel_axis=2)
         return coeffs, wl.waverec(coeffs, bank, axis=1, mode=mode, channel_axis=2, length=n)
 
-    coeffs, rec = run(jnp.asarray(x))
+    coeffs, rec = run_compiled(run, jnp.asarray(x))
     for c, name in enumerate(names):
         ref = pywt.wavedec(x[..., c].astype(np.float64), name, mode=mode, level=1, axis=1)
         assert_close_f32(coeffs[1][..., c], ref[1], f"{name} cD_1")
@@ -104,7 +102,6 @@ def test_every_mode_length_and_level_matches_pywt(name):
     length = pywt.Wavelet(name).dec_len
     cases = [(m, n) for m in wl.MODES for n in lengths if not (n < 2 and m in ("reflect", "antireflect"))]
 
-    @jax.jit
     def run(signals):
         out = {}
         for mode, n in cases:
@@ -117,7 +114,7 @@ def test_every_mode_length_and_level_matches_pywt(name):
                 out[(mode, n)] = (coeffs, partial)
         return out
 
-    out = run({n: jnp.asarray(s) for n, s in signals.items()})
+    out = run_compiled(run, {n: jnp.asarray(s) for n, s in signals.items()})
     checked_levels = set()
     for (mode, n), (coeffs, partial) in out.items():
         x = signals[n].astype(np.float64)
@@ -146,7 +143,6 @@ def test_matches_jaxwt_where_jaxwt_has_the_mode():
     x = np.random.default_rng(3).standard_normal((2, 4, 41)).astype(np.float32)
     cases = [("sym4", "zero"), ("sym4", "symmetric"), ("sym4", "reflect"), ("bior2.2", "symmetric")]
 
-    @jax.jit
     def run(x):
         out = {}
         for name, mode in cases:
@@ -156,7 +152,7 @@ def test_matches_jaxwt_where_jaxwt_has_the_mode():
             out[(name, mode)] = (ours, theirs, wl.waverec(ours, name, mode=mode, length=41), jaxwt.waverec(theirs, name))
         return out
 
-    for (name, mode), (ours, theirs, rec, rec_theirs) in run(jnp.asarray(x)).items():
+    for (name, mode), (ours, theirs, rec, rec_theirs) in run_compiled(run, jnp.asarray(x)).items():
         assert len(ours) == len(theirs) == 3
         for a, b in zip(ours, theirs):
             assert_close_f32(a, b, f"{name} {mode} vs jaxwt")

@@ -10,7 +10,7 @@ import pywt
 
 import wavspa_flax.wavelets as wl
 from wavspa_flax.wavelets import lattice as lattice_module
-from tests.wavelets.helpers import assert_close_f32
+from tests.wavelets.helpers import assert_close_f32, run_compiled
 
 
 def _official_lattice(angles: np.ndarray) -> np.ndarray:
@@ -87,7 +87,7 @@ def test_lattice_scaling_filter_reproduces_known_wavelets_in_float32():
     for name in KNOWN:
         groups.setdefault(pywt.Wavelet(name).dec_len, []).append(name)
     angles = {length: jnp.asarray(np.stack([wl.lattice_angles(n) for n in names]), jnp.float32) for length, names in groups.items()}
-    filters = jax.jit(lambda a: {k: wl.lattice_scaling_filter(v) for k, v in a.items()})(angles)  # one compile
+    filters = run_compiled(lambda a: {k: wl.lattice_scaling_filter(v) for k, v in a.items()}, angles)  # one compile
     for length, names in groups.items():
         reference = np.stack([pywt.Wavelet(n).dec_lo for n in names])
         np.testing.assert_allclose(np.asarray(filters[length]), reference, atol=1e-5, err_msg=str(names))
@@ -113,12 +113,11 @@ def test_random_lattice_banks_reconstruct_perfectly_per_channel():
         rec = wl.waverec(coeffs, bank, axis=1, mode="symmetric", channel_axis=2, length=67)
         return jnp.sum(coeffs[1] ** 2), rec
 
-    @jax.jit
     def run(angles, raw_angles):
         (_, raw_rec), grad = jax.value_and_grad(lambda a: transform(a, False), has_aux=True)(raw_angles)
         return transform(angles, True)[1], raw_rec, grad
 
-    rec, raw_rec, grad = run(angles, raw_angles)
+    rec, raw_rec, grad = run_compiled(run, angles, raw_angles)
     assert_close_f32(rec, x, "projected lattice perfect reconstruction")
     assert_close_f32(raw_rec, x, "raw lattice perfect reconstruction")
     assert grad.shape == (4, 4) and bool(jnp.all(jnp.isfinite(grad))) and float(jnp.min(jnp.abs(grad))) > 0

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 import wavspa_flax.wavelets as wl
-from tests.wavelets.helpers import assert_close_f32
+from tests.wavelets.helpers import assert_close_f32, run_compiled
 
 
 def _reference_lifting(x: np.ndarray, level: int, predict=(0.5, 0.5), update=(0.25, 0.25)) -> list:
@@ -34,7 +34,7 @@ def test_default_is_legall_5_3_of_eq_8_9():
     e, o = x[0::2], x[1::2]
     d = o - 0.5 * (e + np.roll(e, -1))
     s = e + 0.25 * (np.roll(d, 1) + d)
-    ours = jax.jit(lambda x: wl.lifting_dec(x, 1))(jnp.asarray(x, jnp.float32))
+    ours = run_compiled(lambda x: wl.lifting_dec(x, 1), jnp.asarray(x, jnp.float32))
     assert_close_f32(ours[0], s, "s")
     assert_close_f32(ours[1], d, "d")
 
@@ -49,7 +49,6 @@ def test_matches_the_loop_reference_and_inverts_exactly_for_every_length_and_lev
     signals = {n: rng.standard_normal((2, n)).astype(np.float32) for n in LENGTHS}
     cases = [(n, level) for n in LENGTHS for level in range(wl.lifting_max_level(n) + 1) if n < 37 or level in (1, 3, 6)]
 
-    @jax.jit
     def run(signals):
         out = {}
         for n, level in cases:
@@ -57,7 +56,7 @@ def test_matches_the_loop_reference_and_inverts_exactly_for_every_length_and_lev
             out[(n, level)] = (coeffs, wl.lifting_rec(coeffs, length=n))
         return out
 
-    for (n, level), (coeffs, rec) in run({n: jnp.asarray(s) for n, s in signals.items()}).items():
+    for (n, level), (coeffs, rec) in run_compiled(run, {n: jnp.asarray(s) for n, s in signals.items()}).items():
         assert [c.shape[-1] for c in coeffs] == wl.lifting_band_lengths(n, level)
         for row in range(2):
             for ours, ref in zip(coeffs, _reference_lifting(signals[n][row], level)):
@@ -80,7 +79,7 @@ def test_learnable_per_channel_weights_match_reference_and_invert():
         rec = wl.lifting_rec(coeffs, axis=1, predict=predict, update=update, channel_axis=-1, length=45)
         return sum(jnp.sum(c**2) for c in coeffs[1:]), (coeffs, rec)
 
-    (_, (coeffs, rec)), grads = jax.jit(jax.value_and_grad(loss, argnums=(0, 1), has_aux=True))(predict, update, x)
+    (_, (coeffs, rec)), grads = run_compiled(jax.value_and_grad(loss, argnums=(0, 1), has_aux=True), predict, update, x)
     for c in range(3):
         ref = _reference_lifting(x[0, :, c], 3, predict[c], update[c])
         for ours, theirs in zip(coeffs, ref):
@@ -96,7 +95,7 @@ def test_lifting_support_masks_match_brute_force_support():
     p, u = rng.uniform(0.5, 1.5, 2), rng.uniform(0.5, 1.5, 2)
     jacobian = [np.stack(b) for b in zip(*[_reference_lifting(np.eye(n)[i], level, p, u) for i in range(n)])]
     masks = np.stack([np.arange(n) < 5, np.arange(n) >= 17, rng.random(n) < 0.3])
-    ours = jax.jit(lambda m: wl.lifting_support_masks(m, level))(jnp.asarray(masks))
+    ours = run_compiled(lambda m: wl.lifting_support_masks(m, level), jnp.asarray(masks))
     for band, (mine, jac) in enumerate(zip(ours, jacobian)):
         expected = (masks.astype(int) @ (np.abs(jac) > 1e-12).astype(int)) > 0
         np.testing.assert_array_equal(np.asarray(mine), expected, err_msg=f"band {band}")
