@@ -20,6 +20,7 @@ import numpy as np
 import optax
 from flax.training import train_state
 from jax import lax
+from jax.sharding import Mesh, NamedSharding, PartitionSpec
 
 AXIS = "batch"
 Batch = dict[str, jax.Array]
@@ -37,13 +38,17 @@ def data_parallel(
 
 
 def replicate(tree: Any, devices: Sequence[jax.Device]) -> Any:
-    """One copy of ``tree`` per device, as host arrays with a leading device axis.
+    """One copy of ``tree`` per device, laid out exactly like ``data_parallel`` outputs.
 
-    ``data_parallel`` functions shard such inputs on call; building them on the host avoids one
-    small XLA compilation per leaf shape that device-side replication costs.
+    The copies are placed with the sharding pmap gives its own outputs (a mesh over ``devices``
+    named ``AXIS``), so feeding a step its previous output does not recompile it; building them on
+    the host avoids the small per-leaf compilations of device-side replication.
     """
+    sharding = NamedSharding(Mesh(np.asarray(devices), (AXIS,)), PartitionSpec(AXIS))
     count = len(devices)
-    return jax.tree.map(lambda x: np.broadcast_to(np.asarray(x), (count,) + np.shape(x)), tree)
+    return jax.tree.map(
+        lambda x: jax.device_put(np.broadcast_to(np.asarray(x), (count,) + np.shape(x)), sharding), tree
+    )
 
 
 def unreplicate(tree: Any) -> Any:

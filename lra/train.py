@@ -239,6 +239,8 @@ def train_and_evaluate(
                     stopping, loop["stop_reason"] = True, "early_stopping"
             if is_save or stopping:
                 save_to(store, step)
+            if is_eval or is_save:
+                window_start = time.time()  # steps/s counts training steps only
             if stopping:
                 break
             if stop_after_steps is not None and step >= stop_after_steps:
@@ -312,7 +314,8 @@ def main(argv: list[str]) -> None:
     flags_ = flags.FLAGS
     if flags_.multihost:
         jax.distributed.initialize()
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.getLogger().setLevel(logging.INFO)
+    logging.getLogger("absl").setLevel(logging.WARNING)  # orbax logs every save/restore at INFO
     overridden = config_flags.get_override_values(flags_["config"]).keys()
     config = lra_config.apply_scale(flags_.config, overridden)
     result = train_and_evaluate(config, flags_.workdir)
