@@ -63,20 +63,22 @@ def test_vmap_over_the_transform_gives_the_batched_transform():
         np.testing.assert_allclose(np.asarray(a), np.asarray(b), atol=1e-6)
 
 
-def test_gradients_wrt_inputs_and_per_channel_filters_match_finite_differences():
-    """Reverse-mode gradients vs float64 central differences along random directions, through
-    wavedec + a band-weighted loss + waverec, w.r.t. the signal and the (C, L) scaling filters of
-    an AdaWavSpA-style bank (one jit of the loss, one of its gradient)."""
+@pytest.mark.parametrize("mode", ["symmetric", "periodization"])
+def test_gradients_wrt_inputs_and_per_channel_filters_match_finite_differences(mode):
+    """Reverse-mode gradients (the kernels' custom VJPs) vs float64 central differences along
+    random directions, through wavedec + a band-weighted loss + waverec, w.r.t. the signal and
+    the (C, L) scaling filters of an AdaWavSpA-style bank (2 levels, odd length)."""
     rng = np.random.default_rng(3)
     with jax.enable_x64(True):
-        x = jnp.asarray(rng.standard_normal((2, 11, 2)))
-        h = jnp.asarray(rng.standard_normal((2, 4)))
+        x = jnp.asarray(rng.standard_normal((2, 13, 2)))
+        h = rng.standard_normal((2, 4))
+        h = jnp.asarray(h / np.linalg.norm(h, axis=1, keepdims=True))  # moderate gains: small FD error
 
         def loss(x, h):
             bank = wl.qmf_filter_bank(h)
-            coeffs = wl.wavedec(x, bank, 1, axis=1, mode="symmetric", channel_axis=2)
+            coeffs = wl.wavedec(x, bank, 2, axis=1, mode=mode, channel_axis=2)
             weighted = [c * (i + 1.5) for i, c in enumerate(coeffs)]
-            return jnp.sum(jnp.sin(wl.waverec(weighted, bank, axis=1, mode="symmetric", channel_axis=2, length=11)))
+            return jnp.sum(jnp.sin(wl.waverec(weighted, bank, axis=1, mode=mode, channel_axis=2, length=13)))
 
         grad_x, grad_h = run_compiled(jax.grad(loss, argnums=(0, 1)), x, h)
         loss = compile_fast(loss, x, h)
@@ -87,6 +89,18 @@ def test_gradients_wrt_inputs_and_per_channel_filters_match_finite_differences()
             analytic = jnp.sum(grad_x * vx) + jnp.sum(grad_h * vh)
             np.testing.assert_allclose(float(analytic), float(numeric), rtol=1e-6, atol=1e-8)
         assert float(jnp.min(jnp.abs(grad_h))) > 0  # every tap of every channel gets a gradient
+
+
+def test_input_gradient_of_a_fixed_orthogonal_transform_is_its_adjoint():
+    """For an orthogonal wavelet in periodization mode the transform is orthogonal, so the
+    gradient of <wavedec(x), c> w.r.t. x is waverec(c) (constant filters: no filter gradient)."""
+    rng = np.random.default_rng(6)
+    x = jnp.asarray(rng.standard_normal((3, 32)), jnp.float32)
+    coeffs = run_compiled(lambda x: wl.wavedec(x, "sym4", 2, mode="periodization"), x)
+    cot = [jnp.asarray(rng.standard_normal(c.shape), jnp.float32) for c in coeffs]
+    grad = run_compiled(jax.grad(lambda x: sum(jnp.sum(a * b) for a, b in zip(wl.wavedec(x, "sym4", 2, mode="periodization"), cot))), x)
+    adjoint = run_compiled(lambda c: wl.waverec(c, "sym4", mode="periodization"), cot)
+    assert_close_f32(grad, adjoint, "gradient == inverse transform of the cotangent")
 
 
 def test_idwt_with_a_missing_band_treats_it_as_zeros_like_pywt():
