@@ -228,6 +228,15 @@ def validate_model_config(cfg, task_kind: str) -> None:
             f"config.model.space.wavelet_length = {cfg.space.wavelet_length} must be even "
             "(ortho uses wavelet_length / 2 lattice angles)"
         )
+    # Wavelet names: the wavelet library's own error (UnknownWaveletError, a ValueError) lists close matches.
+    from wavspa_flax.wavelets import filter_bank
+
+    if cfg.mixer == "attention" and cfg.space.kind in ("fixed", "linear"):
+        filter_bank(cfg.space.wavelet)
+    if cfg.mixer == "attention" and cfg.space.kind == "ada" and cfg.space.init_wavelet:
+        filter_bank(cfg.space.init_wavelet)
+    if cfg.mixer == "wavelet_mixing":
+        filter_bank(cfg.mixing.wavelet)
     if cfg.space.kind in ("fixed", "linear") and cfg.space.dims == "2d" and cfg.space.layout == "joint" and (
         cfg.space.level != 1
     ):

@@ -32,6 +32,7 @@ from wavspa_flax import wavelets as wl
 from wavspa_flax.attention.base import zero_masked
 from wavspa_flax.spaces import space_factory
 from wavspa_flax.spaces.base import ModuleFactory
+from wavspa_flax.spaces.wavelet import seq_wavedec, seq_waverec, support_masks
 
 
 class FNetMixer(nn.Module):
@@ -79,7 +80,7 @@ class WaveletMixing(nn.Module):
     def __call__(self, x, mask=None, *, deterministic: bool = True):
         n, d = x.shape[-2:]
         x = zero_masked(x, mask).astype(jnp.float32)
-        bands = wl.wavedec(x, self.wavelet, self.level, axis=-2, mode=self.mode)
+        bands = seq_wavedec(x, wavelet=self.wavelet, level=self.level, mode=self.mode)
         if self.mixing_mode == "pointwise":
             mixed = [b * self.param(f"band_{j}", nn.initializers.ones, b.shape[-2:], jnp.float32)
                      for j, b in enumerate(bands)]
@@ -95,9 +96,9 @@ class WaveletMixing(nn.Module):
             )
         if mask is not None:
             length = wl.filter_bank(self.wavelet).dec_lo.shape[-1]
-            masks = wl.coefficient_support_masks(mask, length, self.level, axis=-1, mode=self.mode)
+            masks = support_masks(mask, filter_length=length, level=self.level, mode=self.mode)
             mixed = [zero_masked(b, m) for b, m in zip(mixed, masks)]
-        return wl.waverec(mixed, self.wavelet, axis=-2, mode=self.mode, length=n).astype(self.dtype)
+        return seq_waverec(mixed, wavelet=self.wavelet, mode=self.mode, length=n).astype(self.dtype)
 
 
 def mixer_factory(cfg, dtype=jnp.float32) -> ModuleFactory:

@@ -36,6 +36,7 @@ def _block(q, k, v, mask, dropout_rate: float, rng):
     return jnp.einsum("bhqk,bkhd->bqhd", probs.astype(v.dtype), v)
 
 
+@functools.partial(jax.jit, static_argnames=("dropout_rate", "impl", "chunk_size"))
 def softmax_attention(q, k, v, mask=None, *, dropout_rate: float = 0.0, rng=None,
                       impl: str = "einsum", chunk_size: int = 1024):
     """``q, k, v [B, n, H, dh]``, key ``mask [B, n] | None`` -> ``[B, n, H, dh]``.

@@ -33,6 +33,7 @@ def kernel_attention(phi_q, phi_k, v, mask=None):
     return (num / (den + EPS)).astype(v.dtype)
 
 
+@jax.jit
 def linear_attention(q, k, v, mask=None):
     """``q, k, v [B, n, H, dh]`` -> ``[B, n, H, dh]`` with the elu+1 feature map."""
     return kernel_attention(elu_feature_map(q), elu_feature_map(k), v, mask)

@@ -10,6 +10,9 @@ is not expressible after a projection). With ``k = n`` and ``E = I`` this is ful
 
 from __future__ import annotations
 
+import functools
+
+import jax
 import jax.numpy as jnp
 import flax.linen as nn
 
@@ -17,6 +20,7 @@ from wavspa_flax.attention.base import MultiHeadAttention, zero_masked
 from wavspa_flax.attention.full import softmax_attention
 
 
+@functools.partial(jax.jit, static_argnames=("dropout_rate",))
 def linformer_attention(q, k, v, projection, mask=None, *, dropout_rate: float = 0.0, rng=None):
     """``q, k, v [B, n, H, dh]``, ``projection [>= n, k]`` -> ``[B, n, H, dh]``."""
     n = k.shape[1]

@@ -14,6 +14,8 @@ from the local part so no key counts twice); the g global query rows are full at
 
 from __future__ import annotations
 
+import functools
+
 import jax
 import jax.numpy as jnp
 import numpy as np
@@ -29,6 +31,7 @@ def _blocks_with_neighbours(x, b: int, num_blocks: int):
     return jnp.concatenate([xp[:, :-2], xp[:, 1:-1], xp[:, 2:]], axis=2)
 
 
+@functools.partial(jax.jit, static_argnames=("window", "num_global", "dropout_rate"))
 def longformer_attention(q, k, v, mask=None, *, window: int, num_global: int = 0,
                          dropout_rate: float = 0.0, rng=None):
     """``q, k, v [B, n, H, dh]``, key ``mask [B, n] | None`` -> ``[B, n, H, dh]``."""

@@ -15,6 +15,7 @@ hash of the module's path, so it is fixed, distinct per layer/band, and identica
 
 from __future__ import annotations
 
+import functools
 import zlib
 
 import flax.linen as nn
@@ -27,6 +28,7 @@ from wavspa_flax.attention.linear import kernel_attention
 GENERALIZED_EPS = 1e-3
 
 
+@functools.partial(jax.jit, static_argnums=(1, 2))
 def orthogonal_random_features(key, num_features: int, dim: int):
     """``[num_features, dim]`` Gaussian rows made orthogonal in blocks of ``dim`` (QR), each row
     rescaled to the norm of an independent Gaussian vector (so rows are marginally N(0, I))."""
@@ -59,6 +61,7 @@ def favor_features(x, projection, *, is_query: bool, mask=None):
     return jnp.exp(proj - sq - stab) * projection.shape[0] ** -0.5
 
 
+@jax.jit
 def favor_attention(q, k, v, projection, mask=None):
     """FAVOR+ normalised attention of ``q, k, v [B, n, H, dh]`` with ``projection [m, dh]``."""
     phi_q = favor_features(q, projection, is_query=True)
@@ -66,6 +69,7 @@ def favor_attention(q, k, v, projection, mask=None):
     return kernel_attention(phi_q, phi_k, v, mask)
 
 
+@jax.jit
 def generalized_attention(q, k, v, mask=None):
     """The official generalized-kernel Performer: ``phi = relu + 1e-3``, normalised."""
     phi = lambda x: jax.nn.relu(x.astype(jnp.float32)) + GENERALIZED_EPS  # noqa: E731

@@ -49,6 +49,58 @@ class Transform(NamedTuple):
     masks: Callable
 
 
+# Jitted entry points into the wavelet library (sequence axis -2, masks along -1). Under an outer
+# jit they are inlined; used eagerly (tests, notebooks) each compiles once per shape instead of
+# op by op. ``bank`` is a FilterBank of arrays or None (then the static pywt name ``wavelet``).
+_STATIC = ("wavelet", "level", "mode", "channel_axis", "length", "shape", "filter_length", "taps")
+
+
+def _jit(fn):
+    names = set(fn.__code__.co_varnames[: fn.__code__.co_argcount + fn.__code__.co_kwonlyargcount])
+    return jax.jit(fn, static_argnames=tuple(n for n in _STATIC if n in names))
+
+
+@_jit
+def seq_wavedec(x, bank=None, *, wavelet=None, level, mode, channel_axis=None):
+    return wl.wavedec(x, wavelet if bank is None else bank, level, axis=-2, mode=mode, channel_axis=channel_axis)
+
+
+@_jit
+def seq_waverec(coeffs, bank=None, *, wavelet=None, mode, channel_axis=None, length):
+    return wl.waverec(coeffs, wavelet if bank is None else bank, axis=-2, mode=mode, channel_axis=channel_axis,
+                      length=length)
+
+
+@_jit
+def seq_wavedec2(x, *, wavelet, level, mode):
+    return wl.wavedec2(x, wavelet, level, axes=(-2, -1), mode=mode)
+
+
+@_jit
+def seq_waverec2(coeffs, *, wavelet, mode, shape):
+    return wl.waverec2(coeffs, wavelet, axes=(-2, -1), mode=mode, shape=shape)
+
+
+@_jit
+def support_masks(mask, *, filter_length, level, mode):
+    return wl.coefficient_support_masks(mask, filter_length, level, axis=-1, mode=mode)
+
+
+@_jit
+def seq_lifting_dec(x, predict=None, update=None, *, level, channel_axis=None):
+    return wl.lifting_dec(x, level, axis=-2, predict=predict, update=update, channel_axis=channel_axis)
+
+
+@_jit
+def seq_lifting_rec(coeffs, predict=None, update=None, *, channel_axis=None, length):
+    return wl.lifting_rec(coeffs, axis=-2, predict=predict, update=update, channel_axis=channel_axis, length=length)
+
+
+@_jit
+def lifting_masks(mask, *, level, taps):
+    return wl.lifting_support_masks(mask, level, axis=-1, predict_length=taps, update_length=taps)
+
+
 def _expand_2d_masks(masks_1d):
     """1-D sequence-axis masks ``[mA, mD_J, ..., mD_1]`` -> leaf order of ``[cA, (cH, cV, cD)_J, ...]``.
 
@@ -59,11 +111,12 @@ def _expand_2d_masks(masks_1d):
 
 
 def filter_transform(bank, filter_length: int, level: int, mode: str, n: int, channel_axis) -> Transform:
-    """1-D transform along the sequence with ``bank`` (a name or a FilterBank, shared or (d, L))."""
+    """1-D transform along the sequence with ``bank``: a pywt name (str) or a FilterBank ((L,) or (d, L))."""
+    named = dict(wavelet=bank) if isinstance(bank, str) else dict(bank=bank)
     return Transform(
-        forward=lambda x: wl.wavedec(x, bank, level, axis=-2, mode=mode, channel_axis=channel_axis),
-        inverse=lambda c: wl.waverec(c, bank, axis=-2, mode=mode, channel_axis=channel_axis, length=n),
-        masks=lambda m: wl.coefficient_support_masks(m, filter_length, level, axis=-1, mode=mode),
+        forward=lambda x: seq_wavedec(x, **named, level=level, mode=mode, channel_axis=channel_axis),
+        inverse=lambda c: seq_waverec(c, **named, mode=mode, channel_axis=channel_axis, length=n),
+        masks=lambda m: support_masks(m, filter_length=filter_length, level=level, mode=mode),
     )
 
 
@@ -116,10 +169,10 @@ class FixedWaveletSpace(WaveletSpace):
         if self.dims == "1d":
             return filter_transform(self.wavelet, length, self.level, self.mode, n, None)
         return Transform(
-            forward=lambda x: wl.wavedec2(x, self.wavelet, self.level, axes=(-2, -1), mode=self.mode),
-            inverse=lambda c: wl.waverec2(c, self.wavelet, axes=(-2, -1), mode=self.mode, shape=(n, d)),
+            forward=lambda x: seq_wavedec2(x, wavelet=self.wavelet, level=self.level, mode=self.mode),
+            inverse=lambda c: seq_waverec2(c, wavelet=self.wavelet, mode=self.mode, shape=(n, d)),
             masks=lambda m: _expand_2d_masks(
-                wl.coefficient_support_masks(m, length, self.level, axis=-1, mode=self.mode)
+                support_masks(m, filter_length=length, level=self.level, mode=self.mode)
             ),
         )
 
@@ -161,9 +214,13 @@ class OrthoWaveletSpace(WaveletSpace):
 
     def transform(self, n, d):
         length = self.wavelet_length
-        angles = self.param(
-            "angles", lambda key: wl.init_lattice_angles(self.ortho_init, d, length, key=key).astype(jnp.float32)
-        )
+        def init(key):
+            # Compile-time evaluation: the 'wavelet' init factorises a named filter with NumPy
+            # (wavelets.lattice_angles), which fails on tracers when model.init runs under jit.
+            with jax.ensure_compile_time_eval():
+                return wl.init_lattice_angles(self.ortho_init, d, length, key=key).astype(jnp.float32)
+
+        angles = self.param("angles", init)
         filters = wl.lattice_scaling_filter(angles, lowpass=self.ortho_lowpass)
         return filter_transform(wl.qmf_filter_bank(filters), length, self.level, self.mode, n, -1)
 
@@ -191,9 +248,7 @@ class LiftingSpace(WaveletSpace):
             update = self.param("update", lambda key: init(key)[1])
             channel_axis = -1
         return Transform(
-            forward=lambda x: wl.lifting_dec(x, self.level, axis=-2, predict=predict, update=update,
-                                             channel_axis=channel_axis),
-            inverse=lambda c: wl.lifting_rec(c, axis=-2, predict=predict, update=update,
-                                             channel_axis=channel_axis, length=n),
-            masks=lambda m: wl.lifting_support_masks(m, self.level, axis=-1, predict_length=taps, update_length=taps),
+            forward=lambda x: seq_lifting_dec(x, predict, update, level=self.level, channel_axis=channel_axis),
+            inverse=lambda c: seq_lifting_rec(c, predict, update, channel_axis=channel_axis, length=n),
+            masks=lambda m: lifting_masks(m, level=self.level, taps=taps),
         )

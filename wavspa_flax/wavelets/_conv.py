@@ -46,8 +46,10 @@ def taps(filt, ndim: int, channel_axis: Optional[int], dtype):
     shape[channel_axis] = arr.shape[0]
     if is_numpy:
         return [np.asarray(arr[:, j].reshape(shape), dtype=dtype) for j in range(arr.shape[1])]
-    cast = arr.astype(jnp.result_type(arr.dtype, dtype))
-    return [cast[:, j].reshape(shape) for j in range(arr.shape[1])]
+    # (L, C) rows, materialised: a column of the (C, L) array is strided, and XLA would gather it
+    # element by element inside the fused loop instead of reading a contiguous vector.
+    rows = lax.optimization_barrier(jnp.transpose(arr.astype(jnp.result_type(arr.dtype, dtype))))
+    return [rows[j].reshape(shape) for j in range(arr.shape[1])]
 
 
 def _accumulate(total, tap, piece):

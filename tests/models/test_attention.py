@@ -1,0 +1,154 @@
+"""Each attention kernel against an explicit O(n^2) NumPy reference (or its kernel formula)."""
+
+from __future__ import annotations
+
+import functools
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pytest
+import flax.linen as nn
+
+from tests.models.helpers import key, length_mask, masked_softmax_reference, random_qkv, tiny_config
+from wavspa_flax.attention import (
+    attention_factory,
+    favor_attention,
+    generalized_attention,
+    linear_attention,
+    linformer_attention,
+    longformer_attention,
+    orthogonal_random_features,
+    softmax_attention,
+)
+
+B, N, H, DH = 2, 13, 2, 4
+LENGTHS = [13, 8]
+
+
+@pytest.fixture(scope="module")
+def qkv_mask():
+    q, k, v = random_qkv((B, N, H, DH))
+    return q, k, v, length_mask(LENGTHS, N)
+
+
+def _valid_rows(out, mask):
+    return np.asarray(out)[mask]
+
+
+@pytest.mark.parametrize("impl,chunk", [("einsum", 0), ("chunked", 4), ("dot_product_attention", 0)])
+def test_full_attention_equals_reference(qkv_mask, impl, chunk):
+    q, k, v, mask = qkv_mask
+    ref = masked_softmax_reference(q, k, v, mask[:, None, None, :])
+    out = softmax_attention(q, k, v, jnp.asarray(mask), impl=impl, chunk_size=chunk)
+    np.testing.assert_allclose(_valid_rows(out, mask), ref[mask], atol=2e-6)
+
+
+def test_longformer_window_covering_everything_equals_full(qkv_mask):
+    q, k, v, mask = qkv_mask
+    full = masked_softmax_reference(q, k, v, mask[:, None, None, :])
+    for window, num_global in ((2 * N, 0), (4 * N, 2)):
+        run = jax.jit(functools.partial(longformer_attention, window=window, num_global=num_global))
+        out = run(q, k, v, jnp.asarray(mask))
+        np.testing.assert_allclose(_valid_rows(out, mask), full[mask], atol=2e-6)
+
+
+@pytest.mark.parametrize("window,num_global", [(4, 2), (6, 1), (3, 0)])
+def test_longformer_equals_banded_plus_global_reference(qkv_mask, window, num_global):
+    q, k, v, mask = qkv_mask
+    i, j = np.arange(N)[:, None], np.arange(N)[None, :]
+    half = max(window // 2, 1)
+    pattern = ((j - i > -half) & (j - i <= half)) | (j < num_global) | (i < num_global)
+    allowed = pattern[None, None] & mask[:, None, None, :]
+    ref = masked_softmax_reference(q, k, v, allowed)
+    run = jax.jit(functools.partial(longformer_attention, window=window, num_global=num_global))
+    out = run(q, k, v, jnp.asarray(mask))
+    rows = mask & allowed.any(axis=(1, 3))  # queries with at least one visible valid key
+    np.testing.assert_allclose(np.asarray(out)[rows], ref[rows], atol=2e-6)
+
+
+def test_linear_attention_equals_its_kernel_formula(qkv_mask):
+    q, k, v, mask = (np.asarray(a, np.float64) for a in qkv_mask)
+    phi = lambda x: np.where(x > 0, x + 1.0, np.exp(x))  # elu(x) + 1
+    scores = np.einsum("bqhm,bkhm->bhqk", phi(q), phi(k)) * mask[:, None, None, :]
+    ref = np.einsum("bhqk,bkhd->bqhd", scores, v) / scores.sum(-1)[..., None].transpose(0, 2, 1, 3)
+    out = linear_attention(*(jnp.asarray(a, jnp.float32) for a in qkv_mask[:3]), jnp.asarray(qkv_mask[3]))
+    np.testing.assert_allclose(np.asarray(out), ref, rtol=1e-4, atol=1e-5)
+
+
+def test_generalized_performer_equals_its_kernel_formula(qkv_mask):
+    q, k, v, mask = (np.asarray(a, np.float64) for a in qkv_mask)
+    phi = lambda x: np.maximum(x, 0.0) + 1e-3
+    scores = np.einsum("bqhm,bkhm->bhqk", phi(q), phi(k)) * mask[:, None, None, :]
+    ref = np.einsum("bhqk,bkhd->bqhd", scores, v) / scores.sum(-1)[..., None].transpose(0, 2, 1, 3)
+    out = generalized_attention(*(jnp.asarray(a, jnp.float32) for a in qkv_mask[:3]), jnp.asarray(qkv_mask[3]))
+    np.testing.assert_allclose(np.asarray(out), ref, rtol=1e-4, atol=1e-5)
+
+
+def test_linformer_with_identity_projection_equals_full(qkv_mask):
+    q, k, v, _ = qkv_mask
+    out = linformer_attention(q, k, v, jnp.eye(N))
+    np.testing.assert_allclose(np.asarray(out), masked_softmax_reference(q, k, v, True), atol=2e-6)
+
+
+def test_performer_favor_error_falls_as_features_grow():
+    n, dh, seeds, sizes = 24, 8, 3, (8, 64, 512)
+    q, k, v = random_qkv((2, n, 2, dh), seed=3)
+    unit = lambda x: 1.5 * x / np.linalg.norm(x, axis=-1, keepdims=True)
+    q, k = unit(q), unit(k)
+    mask = jnp.asarray(length_mask([24, 15], n))
+    exact = softmax_attention(q, k, v, mask)
+
+    @jax.jit
+    def mean_errors(keys):
+        # The first m rows of an orthogonal random feature draw are an m-feature draw (blocks of dh).
+        draws = jax.vmap(lambda kk: orthogonal_random_features(kk, sizes[-1], dh))(keys)
+        errs = []
+        for m in sizes:
+            out = jax.vmap(lambda w: favor_attention(q, k, v, w, mask))(draws[:, :m])
+            errs.append(jnp.sum(jnp.abs(out - exact) * mask[None, :, :, None, None]) / (seeds * jnp.sum(mask)))
+        return jnp.stack(errs)
+
+    errors = np.asarray(mean_errors(jax.random.split(jax.random.PRNGKey(0), seeds)))
+    assert all(a > b for a, b in zip(errors, errors[1:])), errors
+    assert errors[-1] < 0.3 * errors[0], errors
+
+
+def test_orthogonal_random_features_are_orthogonal_within_blocks():
+    w = np.asarray(jax.jit(orthogonal_random_features, static_argnums=(1, 2))(jax.random.PRNGKey(0), 12, 8))
+    assert w.shape == (12, 8)
+    block = w[:8] / np.linalg.norm(w[:8], axis=-1, keepdims=True)
+    np.testing.assert_allclose(block @ block.T, np.eye(8), atol=1e-5)
+
+
+def test_full_attention_module_equals_numpy_with_its_parameters():
+    cfg = tiny_config()
+    module = attention_factory(cfg)(length=N, name=None)
+    x = np.random.default_rng(1).normal(size=(B, N, 6)).astype(np.float32)
+    mask = length_mask(LENGTHS, N)
+    params = jax.jit(module.init)(key(), x, mask)["params"]
+    out = np.asarray(jax.jit(module.apply)({"params": params}, x, jnp.asarray(mask)))
+    proj = lambda name: np.einsum("bnf,fhd->bnhd", x, np.asarray(params[name]["kernel"]))
+    heads = masked_softmax_reference(proj("query"), proj("key"), proj("value"), mask[:, None, None, :])
+    ref = np.einsum("bnhd,hdf->bnf", heads, np.asarray(params["out"]["kernel"]))
+    assert out.shape == x.shape
+    np.testing.assert_allclose(out[mask], ref[mask], atol=1e-5)
+
+
+def test_favor_projection_is_fixed_and_not_a_parameter():
+    cfg = tiny_config(attention__kind="performer", attention__performer_kernel="favor")
+    factory = attention_factory(cfg)
+
+    class Two(nn.Module):
+        @nn.compact
+        def __call__(self, x):
+            return factory(10, "a")(x), factory(10, "b")(x)
+
+    x = np.random.default_rng(2).normal(size=(1, 10, 8)).astype(np.float32)
+    params = jax.jit(Two().init)(key(), x)["params"]
+    assert set(params["a"]) == {"query", "key", "value", "out", "query_norm", "key_norm", "value_norm"}
+    shared = {"a": params["a"], "b": params["a"]}  # same weights: only the projections can differ
+    run = jax.jit(lambda p: Two().apply({"params": p}, x))
+    (a1, b1), (a2, _) = run(shared), run(shared)
+    np.testing.assert_array_equal(np.asarray(a1), np.asarray(a2))  # fixed across calls
+    assert np.abs(np.asarray(a1) - np.asarray(b1)).max() > 1e-4  # distinct per module path
