@@ -1,7 +1,6 @@
 """Separable 2-D transform (the paper's fixed WavSpA: db2, level 1, sequence x hidden) vs pywt."""
 from __future__ import annotations
 
-import jax
 import jax.numpy as jnp
 import numpy as np
 import pytest

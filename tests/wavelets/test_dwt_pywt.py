@@ -6,7 +6,6 @@ levels and modes.
 """
 from __future__ import annotations
 
-import jax
 import jax.numpy as jnp
 import jaxwt
 import numpy as np

@@ -45,8 +45,8 @@ def dwt2(x, wavelet: WaveletLike, axes: Sequence[int] = (-2, -1), mode: str = "s
       ``(cA, (cH, cV, cD))``, each with the per-axis lengths of the 1-D :func:`dwt`.
     """
     _check_shared(filter_bank(wavelet))
-    x, bank, first, _ = _prepare(x, wavelet, axes[0] if len(axes) else -2, mode, None)
-    first, second = _axes_pair(axes, x.ndim)
+    first, second = _axes_pair(axes, np.ndim(x))
+    x, bank, _, _ = _prepare(x, wavelet, first, mode, None)
     lo, hi = _dwt(x, bank, first, mode, None)
     ca, cv = _dwt(lo, bank, second, mode, None)
     ch, cd = _dwt(hi, bank, second, mode, None)
@@ -58,8 +58,8 @@ def idwt2(coeffs, wavelet: WaveletLike, axes: Sequence[int] = (-2, -1), mode: st
     ca, (ch, cv, cd) = coeffs
     check_floating(ca, "cA")
     _check_shared(filter_bank(wavelet))
-    ca, bank, first, _ = _prepare(ca, wavelet, axes[0] if len(axes) else -2, mode, None)
-    first, second = _axes_pair(axes, ca.ndim)
+    first, second = _axes_pair(axes, np.ndim(ca))
+    ca, bank, _, _ = _prepare(ca, wavelet, first, mode, None)
     shapes = {tuple(np.shape(c)) for c in (ca, ch, cv, cd)}
     if len(shapes) != 1:
         raise CoefficientShapeError(f"cA, cH, cV, cD must have the same shape, got {sorted(shapes)}.")
