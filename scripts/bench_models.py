@@ -41,8 +41,10 @@ SPACE_SETTINGS = {  # the paper's text-task settings (Table 6, A.4)
 }
 
 
-def model_config(attention: str, space: str, width: int, layers: int, chunk_size: int, dtype: str):
+def model_config(attention: str, space: str, width: int, layers: int, chunk_size: int, dtype: str,
+                 attention_dropout: float = 0.1):
     cfg = default_model_config()
+    cfg.attention_dropout = attention_dropout
     cfg.num_layers, cfg.emb_dim, cfg.qkv_dim, cfg.mlp_dim, cfg.num_heads = layers, width, width, 2 * width, 1
     cfg.dtype = dtype
     cfg.attention.kind = attention
@@ -88,13 +90,15 @@ def median_ms(fn, arg, reps: int) -> float:
 
 def bench(args):
     print(f"devices: {jax.devices()}  width={args.width} layers={args.layers} batch={args.batch} "
-          f"dtype={args.dtype} reps={args.reps} chunk_size={args.chunk_size}")
+          f"dtype={args.dtype} reps={args.reps} chunk_size={args.chunk_size} "
+          f"attention_dropout={args.attention_dropout} prng={jax.config.jax_default_prng_impl}")
     print(f"load average at start: {os.getloadavg()}")
     for attention in args.attentions.split(","):
         for n in args.lengths:
             rows = []
             for space in args.spaces.split(","):
-                cfg = model_config(attention, space, args.width, args.layers, args.chunk_size, args.dtype)
+                cfg = model_config(attention, space, args.width, args.layers, args.chunk_size, args.dtype,
+                                   args.attention_dropout)
                 train, infer, params = compiled_steps(cfg, n, args.batch)
                 rows.append((space, median_ms(train, params, args.reps), median_ms(infer, params, args.reps),
                              peak_bytes(train) / 2 ** 20))
@@ -141,8 +145,15 @@ def main(argv=None):
     parser.add_argument("--reps", type=int, default=3)
     parser.add_argument("--chunk-size", type=int, default=1024)
     parser.add_argument("--dtype", default="float32")
+    parser.add_argument("--attention-dropout", type=float, default=0.1,
+                        help="0.1 = the paper's setting; its random bits (n^2 per band for softmax "
+                             "attention) are a large share of CPU training time")
+    parser.add_argument("--prng", default="threefry2x32", choices=["threefry2x32", "rbg", "unsafe_rbg"],
+                        help="jax_default_prng_impl for the dropout masks")
     parser.add_argument("--no-check-16k", dest="check_16k", action="store_false")
-    bench(parser.parse_args(argv))
+    args = parser.parse_args(argv)
+    jax.config.update("jax_default_prng_impl", args.prng)
+    bench(args)
 
 
 if __name__ == "__main__":
