@@ -13,7 +13,8 @@
 Mixing modes (``mixing.mode``), all identity-initialised (perfect reconstruction at init):
 
 * ``'pointwise'``: one weight per coefficient position and channel: ``y_j = c_j * W_j`` with
-  ``W_j [n_j, d]`` (sum_j n_j * d parameters).
+  ``W_j [n_j, d]`` (sum_j n_j * d parameters; sized for the model's sequence length, as inputs
+  are always padded to ``max_length``).
 * ``'channel'``: a real d x d mix per band: ``y_j = c_j @ M_j``, ``M_j [d, d]``.
 * ``'level'``: mixing across bands, per channel: every band is upsampled by repetition to a common
   time grid, ``z_j = sum_k A[c, j, k] u_k`` with ``A [d, J+1, J+1]``, and ``z_j`` is averaged back

@@ -13,6 +13,10 @@ performer     generalized ReLU kernel (default) or FAVOR+               O(n)
 identity      y = x (tests)                                             -
 linear_map    y = x W + b (Table 9 'Linear' ablation)                   -
 ============  =======================================================  ===================
+
+The kernels (``softmax_attention``, ``longformer_attention``, ...) are pure functions wrapped in
+``jax.jit`` (inlined under an outer jit; used eagerly they compile once per shape). Each is tested
+against an explicit O(n^2) NumPy formula in ``tests/models/test_attention.py``.
 """
 
 from __future__ import annotations

@@ -3,9 +3,9 @@
 Three implementations of the same function:
 
 * ``einsum``: the whole ``[B, H, n, n]`` logits at once (fastest for short sequences).
-* ``chunked``: queries in blocks of ``chunk_size`` under ``lax.map`` + ``jax.checkpoint``: peak
-  memory O(B H chunk n) in the forward *and* backward pass (the block's probabilities are
-  recomputed in the backward), so 4K-16K tokens fit on CPU.
+* ``chunked``: queries in balanced blocks of at most ``chunk_size`` under ``lax.map`` +
+  ``jax.checkpoint``: peak memory O(B H chunk n) in the forward *and* backward pass (the block's
+  probabilities are recomputed in the backward), so 4K-16K tokens fit on CPU.
 * ``dot_product_attention``: ``jax.nn.dot_product_attention`` (XLA, or cuDNN flash attention on
   GPU); it has no attention dropout, so the dropout is skipped on that path.
 
@@ -59,9 +59,10 @@ def softmax_attention(q, k, v, mask=None, *, dropout_rate: float = 0.0, rng=None
 def _chunked(q, k, v, mask, dropout_rate, rng, chunk_size):
     b, n, h, dh = q.shape
     num_chunks = -(-n // chunk_size)
-    pad = num_chunks * chunk_size - n
+    block = -(-n // num_chunks)  # balanced blocks (<= chunk_size): n = 1025 -> 2 x 513, not 2 x 1024
+    pad = num_chunks * block - n
     qp = jnp.pad(q, ((0, 0), (0, pad), (0, 0), (0, 0)))
-    blocks = qp.reshape(b, num_chunks, chunk_size, h, dh).swapaxes(0, 1)  # [C, B, c, H, dh]
+    blocks = qp.reshape(b, num_chunks, block, h, dh).swapaxes(0, 1)  # [C, B, c, H, dh]
 
     @functools.partial(jax.checkpoint, prevent_cse=False)
     def one(args):
@@ -70,7 +71,7 @@ def _chunked(q, k, v, mask, dropout_rate, rng, chunk_size):
         return _block(q_block, k, v, mask, dropout_rate, block_rng)
 
     out = lax.map(one, (jnp.arange(num_chunks), blocks))  # [C, B, c, H, dh]
-    return out.swapaxes(0, 1).reshape(b, num_chunks * chunk_size, h, dh)[:, :n]
+    return out.swapaxes(0, 1).reshape(b, num_chunks * block, h, dh)[:, :n]
 
 
 class FullAttention(MultiHeadAttention):
