@@ -215,10 +215,7 @@ class OrthoWaveletSpace(WaveletSpace):
     def transform(self, n, d):
         length = self.wavelet_length
         def init(key):
-            # Compile-time evaluation: the 'wavelet' init factorises a named filter with NumPy
-            # (wavelets.lattice_angles), which fails on tracers when model.init runs under jit.
-            with jax.ensure_compile_time_eval():
-                return wl.init_lattice_angles(self.ortho_init, d, length, key=key).astype(jnp.float32)
+            return wl.init_lattice_angles(self.ortho_init, d, length, key=key).astype(jnp.float32)
 
         angles = self.param("angles", init)
         filters = wl.lattice_scaling_filter(angles, lowpass=self.ortho_lowpass)
