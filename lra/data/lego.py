@@ -28,7 +28,7 @@ import numpy as np
 from lra.data.cache import ArrayBuilder
 from lra.data.errors import DataError, where
 from lra.data.generated import atomic_write_text, ensure_generated
-from lra.data.listops import count_data_lines
+from lra.data.tsv import count_rows, tsv_rows
 
 LETTERS = string.ascii_lowercase
 LEGO_TOKENS = tuple(sorted(["+", "-", "1", ";", "="] + list(LETTERS)))
@@ -88,9 +88,7 @@ def generate_lego(root: str, seed: int, num_vars: int, num_train: int, num_val: 
 def read_lego_tsv(path: str, max_length: int, supervised_vars: int, limit: int, builder: ArrayBuilder) -> tuple[int, dict]:
     """Loads one LEGO TSV (module docstring); supervised_vars: chain positions < it get weight 1
     (0 = all). Sequences must fit max_length (a cut chain would lose targets)."""
-    total = count_data_lines(path) - 1
-    if total < 1:
-        raise DataError(f"{where(path)}: empty file (expected a `Source\\tSigns\\tChain` header and rows)")
+    total = count_rows(path, HEADER, "a `Source\\tSigns\\tChain` header and rows")
     n = min(total, limit) if limit > 0 else total
     inputs = builder.zeros("inputs", (n, max_length), np.uint8)
     lengths = builder.zeros("lengths", (n,), np.int32)
@@ -99,42 +97,32 @@ def read_lego_tsv(path: str, max_length: int, supervised_vars: int, limit: int, 
     target_index = builder.zeros("target_index", (n, max_length), np.int8)
     target_index[:] = -1
     i = 0
-    with open(path, "rb") as f:
-        header = f.readline().rstrip(b"\r\n")
-        if header != HEADER:
-            raise DataError(f"{where(path, 1)}: expected the header `Source<TAB>Signs<TAB>Chain`, got {header[:60]!r}")
-        for lineno, line in enumerate(f, start=2):
-            if i == n:
-                break
-            line = line.rstrip(b"\r\n")
-            if not line:
-                continue
-            fields = line.split(b"\t")
-            if len(fields) != 3:
-                raise DataError(f"{where(path, lineno)}: malformed row, expected 3 tab-separated fields, got {len(fields)}")
-            compact = fields[0].replace(b" ", b"")
-            ids = _TABLE[np.frombuffer(compact, np.uint8)]
-            k = len(ids) // TOKENS_PER_CLAUSE
-            signs = fields[1]
-            try:
-                chain = np.array(fields[2].split(), np.int64)
-            except ValueError:
-                chain = np.array([-1])
-            if (len(ids) % TOKENS_PER_CLAUSE or (ids == 255).any() or k == 0 or len(signs) != k
-                    or len(chain) != k or sorted(chain.tolist()) != list(range(k))
-                    or signs.strip(b"+-") or compact[1::TOKENS_PER_CLAUSE] != b"=" * k):
-                raise DataError(f"{where(path, lineno)}: malformed row; expected clauses `x=+y;`, one "
-                                "'+'/'-' per clause and a permutation of chain positions")
-            if len(ids) > max_length:
-                raise DataError(f"{where(path, lineno)}: {len(ids)} tokens exceed max_length={max_length}; "
-                                f"set config.max_length >= {TOKENS_PER_CLAUSE} * num_vars")
-            var_pos = np.arange(k) * TOKENS_PER_CLAUSE
-            inputs[i, : len(ids)] = ids
-            lengths[i] = len(ids)
-            targets[i, var_pos] = np.frombuffer(signs, np.uint8) == ord("+")
-            target_index[i, var_pos] = chain
-            weights[i, var_pos] = (chain < supervised_vars) if supervised_vars > 0 else 1
-            i += 1
+    for lineno, fields in tsv_rows(path, ("Source", "Signs", "Chain"), HEADER):
+        if i == n:
+            break
+        compact = fields[0].replace(b" ", b"")
+        ids = _TABLE[np.frombuffer(compact, np.uint8)]
+        k = len(ids) // TOKENS_PER_CLAUSE
+        signs = fields[1]
+        try:
+            chain = np.array(fields[2].split(), np.int64)
+        except ValueError:
+            chain = np.array([-1])
+        if (len(ids) % TOKENS_PER_CLAUSE or (ids == 255).any() or k == 0 or len(signs) != k
+                or len(chain) != k or sorted(chain.tolist()) != list(range(k))
+                or signs.strip(b"+-") or compact[1::TOKENS_PER_CLAUSE] != b"=" * k):
+            raise DataError(f"{where(path, lineno)}: malformed row; expected clauses `x=+y;`, one "
+                            "'+'/'-' per clause and a permutation of chain positions")
+        if len(ids) > max_length:
+            raise DataError(f"{where(path, lineno)}: {len(ids)} tokens exceed max_length={max_length}; "
+                            f"set config.max_length >= {TOKENS_PER_CLAUSE} * num_vars")
+        var_pos = np.arange(k) * TOKENS_PER_CLAUSE
+        inputs[i, : len(ids)] = ids
+        lengths[i] = len(ids)
+        targets[i, var_pos] = np.frombuffer(signs, np.uint8) == ord("+")
+        target_index[i, var_pos] = chain
+        weights[i, var_pos] = (chain < supervised_vars) if supervised_vars > 0 else 1
+        i += 1
     if i == 0:
         raise DataError(f"{where(path)}: empty file (a header but no rows)")
     return i, {}

@@ -19,6 +19,7 @@ import numpy as np
 from lra.data.cache import ArrayBuilder
 from lra.data.encoding import Truncations
 from lra.data.errors import DataError, where
+from lra.data.tsv import count_rows, tsv_rows
 
 OPERATORS = ("[MIN", "[MAX", "[MED", "[SM")
 CLOSE = "]"
@@ -110,58 +111,34 @@ def decode_listops(ids: np.ndarray) -> list[str]:
     return [LISTOPS_TOKENS[i - 1] for i in ids if i]
 
 
-def count_data_lines(path: str) -> int:
-    """Number of lines in a file (a last line without newline counts)."""
-    n = 0
-    last = b"\n"
-    with open(path, "rb") as f:
-        while chunk := f.read(1 << 24):
-            n += chunk.count(b"\n")
-            last = chunk[-1:]
-    return n + (last != b"\n")
-
-
 def read_listops_tsv(path: str, max_length: int, limit: int, builder: ArrayBuilder) -> tuple[int, dict]:
     """Loads one ListOps TSV into builder arrays inputs uint8 [N, max_length], lengths int32 [N],
     targets uint8 [N]. limit > 0 keeps the first `limit` rows. Returns (N, stats)."""
-    total = count_data_lines(path) - 1
-    if total < 1:
-        raise DataError(f"{where(path)}: empty file (expected a `Source\\tTarget` header and rows)")
+    total = count_rows(path, HEADER, "a `Source\\tTarget` header and rows")
     n = min(total, limit) if limit > 0 else total
     inputs = builder.zeros("inputs", (n, max_length), np.uint8)
     lengths = builder.zeros("lengths", (n,), np.int32)
     targets = builder.zeros("targets", (n,), np.uint8)
     trunc = Truncations(f"listops {os.path.basename(path)}", max_length)
     i = 0
-    with open(path, "rb") as f:
-        header = f.readline().rstrip(b"\r\n")
-        if header != HEADER:
-            raise DataError(f"{where(path, 1)}: expected the header `Source<TAB>Target`, got {header[:60]!r}")
-        for lineno, line in enumerate(f, start=2):
-            if i == n:
-                break
-            line = line.rstrip(b"\r\n")
-            if not line:
-                continue
-            fields = line.split(b"\t")
-            if len(fields) != 2:
-                raise DataError(f"{where(path, lineno)}: malformed row, expected 2 tab-separated fields "
-                                f"(Source, Target), got {len(fields)}")
-            try:
-                label = int(fields[1])
-            except ValueError:
-                raise DataError(f"{where(path, lineno)}: malformed Target {fields[1][:20]!r}, expected an int 0-9") from None
-            if not 0 <= label < NUM_CLASSES:
-                raise DataError(f"{where(path, lineno)}: label {label} out of range 0-9")
-            ids = encode_listops(fields[0])
-            if ids is None or len(ids) == 0:
-                raise DataError(f"{where(path, lineno)}: malformed Source; tokens must be "
-                                f"{' '.join(LISTOPS_TOKENS)} and parentheses, separated by spaces")
-            ids = trunc.clip(ids)
-            inputs[i, : len(ids)] = ids
-            lengths[i] = len(ids)
-            targets[i] = label
-            i += 1
+    for lineno, fields in tsv_rows(path, ("Source", "Target"), HEADER):
+        if i == n:
+            break
+        try:
+            label = int(fields[1])
+        except ValueError:
+            raise DataError(f"{where(path, lineno)}: malformed Target {fields[1][:20]!r}, expected an int 0-9") from None
+        if not 0 <= label < NUM_CLASSES:
+            raise DataError(f"{where(path, lineno)}: label {label} out of range 0-9")
+        ids = encode_listops(fields[0])
+        if ids is None or len(ids) == 0:
+            raise DataError(f"{where(path, lineno)}: malformed Source; tokens must be "
+                            f"{' '.join(LISTOPS_TOKENS)} and parentheses, separated by spaces")
+        ids = trunc.clip(ids)
+        inputs[i, : len(ids)] = ids
+        lengths[i] = len(ids)
+        targets[i] = label
+        i += 1
     if i == 0:
         raise DataError(f"{where(path)}: empty file (a header but no rows)")
     trunc.report()

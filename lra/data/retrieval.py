@@ -15,10 +15,10 @@ import numpy as np
 from lra.data.cache import ArrayBuilder
 from lra.data.encoding import Truncations, encode_bytes
 from lra.data.errors import DataError, where
-from lra.data.listops import count_data_lines
+from lra.data.tsv import count_rows, tsv_rows
 
 SPLIT_FILES = {"train": "new_aan_pairs.train.tsv", "val": "new_aan_pairs.eval.tsv", "test": "new_aan_pairs.test.tsv"}
-NUM_COLUMNS = 5
+COLUMNS = ("label", "id1", "id2", "text1", "text2")
 
 
 def parse_label(field: bytes, path: str, lineno: int) -> int:
@@ -34,32 +34,22 @@ def parse_label(field: bytes, path: str, lineno: int) -> int:
 
 def read_aan_tsv(path: str, max_length: int, limit: int, builder: ArrayBuilder) -> tuple[int, dict]:
     """Loads one AAN TSV into builder arrays (see module docstring). Returns (N, stats)."""
-    total = count_data_lines(path)
-    if total < 1:
-        raise DataError(f"{where(path)}: empty file (expected rows `label id1 id2 text1 text2`)")
+    total = count_rows(path, None, "rows `label id1 id2 text1 text2`")
     n = min(total, limit) if limit > 0 else total
     inputs = builder.zeros("inputs", (n, 2, max_length), np.uint16)
     lengths = builder.zeros("lengths", (n, 2), np.int32)
     targets = builder.zeros("targets", (n,), np.uint8)
     trunc = Truncations(f"retrieval {os.path.basename(path)} (documents)", max_length)
     i = 0
-    with open(path, "rb") as f:
-        for lineno, line in enumerate(f, start=1):
-            if i == n:
-                break
-            line = line.rstrip(b"\r\n")
-            if not line:
-                continue
-            fields = line.split(b"\t")
-            if len(fields) != NUM_COLUMNS:
-                raise DataError(f"{where(path, lineno)}: malformed row, expected {NUM_COLUMNS} tab-separated "
-                                f"fields (label, id1, id2, text1, text2), got {len(fields)}")
-            targets[i] = parse_label(fields[0], path, lineno)
-            for side, text in enumerate(fields[3:5]):
-                ids = trunc.clip(encode_bytes(text))
-                inputs[i, side, : len(ids)] = ids
-                lengths[i, side] = len(ids)
-            i += 1
+    for lineno, fields in tsv_rows(path, COLUMNS):
+        if i == n:
+            break
+        targets[i] = parse_label(fields[0], path, lineno)
+        for side, text in enumerate(fields[3:5]):
+            ids = trunc.clip(encode_bytes(text))
+            inputs[i, side, : len(ids)] = ids
+            lengths[i, side] = len(ids)
+        i += 1
     if i == 0:
         raise DataError(f"{where(path)}: empty file (no rows)")
     trunc.report()
