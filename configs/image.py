@@ -31,14 +31,5 @@ def get_config(arg: str = "transformer"):
     model.attention.num_features = 512
     lra_config.apply_variant(config, arg, ada_wavelet_length=40, parameterised_readout="CLS2")
     config.scales.smoke = lra_config.smoke_preset(max_length=1024, data={"limit_train": 32, "limit_eval": 8})
-    config.scales.small = {
-        "batch_size": 32,
-        "num_train_steps": 3_000,
-        "min_steps": 1_000,
-        "eval_every": 250,
-        "checkpoint_every": 250,
-        "warmup_steps": 300,
-        "num_eval_batches": 32,
-        "model": {"num_layers": 2, "emb_dim": 64, "qkv_dim": 64, "mlp_dim": 128},
-    }
+    config.scales.small = lra_config.small_preset(num_eval_batches=32)
     return config

@@ -39,14 +39,8 @@ def get_config(arg: str = "transformer"):
     config.scales.smoke = lra_config.smoke_preset(
         max_length=100, data={"num_train": 64, "num_val": 16, "num_test": 16}
     )
-    config.scales.small = {
-        "batch_size": 64,
-        "num_train_steps": 3_000,
-        "min_steps": 3_000,
-        "eval_every": 250,
-        "checkpoint_every": 250,
-        "learning_rate": 1e-3,
-        "warmup_steps": 200,
-        "model": {"num_layers": 4, "emb_dim": 128, "qkv_dim": 128, "mlp_dim": 256, "num_heads": 4},
-    }
+    config.scales.small = lra_config.small_preset(
+        batch_size=64, min_steps=3_000, learning_rate=1e-3, warmup_steps=200,
+        model={"num_layers": 4, "emb_dim": 128, "qkv_dim": 128, "mlp_dim": 256, "num_heads": 4},
+    )
     return config

@@ -33,16 +33,10 @@ def get_config(arg: str = "transformer"):
         data={"num_train": 64, "num_val": 16, "num_test": 16, "min_tokens": 8, "max_tokens": 64,
               "max_depth": 4},
     )
-    config.scales.small = {
-        "max_length": 512,
-        "batch_size": 32,
-        "num_train_steps": 2_000,
-        "min_steps": 500,
-        "eval_every": 100,
-        "checkpoint_every": 200,
-        "warmup_steps": 200,
-        "model": {"num_layers": 2, "emb_dim": 64, "qkv_dim": 64, "mlp_dim": 128},
-        "data": {"num_train": 10_000, "num_val": 500, "num_test": 500, "min_tokens": 100,
-                 "max_tokens": 512, "limit_train": 10_000, "limit_eval": 500},
-    }
+    config.scales.small = lra_config.small_preset(
+        max_length=512, num_train_steps=2_000, min_steps=500, eval_every=100, checkpoint_every=200,
+        warmup_steps=200,
+        data={"num_train": 10_000, "num_val": 500, "num_test": 500, "min_tokens": 100,
+              "max_tokens": 512, "limit_train": 10_000, "limit_eval": 500},
+    )
     return config

@@ -36,14 +36,7 @@ def get_config(arg: str = "transformer"):
     config.scales.smoke = lra_config.smoke_preset(
         max_length=1024, data={"num_train": 16, "num_val": 8, "num_test": 8}
     )
-    config.scales.small = {
-        "batch_size": 32,
-        "num_train_steps": 3_000,
-        "min_steps": 1_000,
-        "eval_every": 250,
-        "checkpoint_every": 250,
-        "warmup_steps": 300,
-        "model": {"emb_dim": 64, "qkv_dim": 64, "mlp_dim": 128, "num_heads": 4},
-        "data": {"num_train": 4_000, "num_val": 500, "num_test": 500},
-    }
+    config.scales.small = lra_config.small_preset(
+        model={"num_layers": 1, "num_heads": 4}, data={"num_train": 4_000, "num_val": 500, "num_test": 500}
+    )
     return config

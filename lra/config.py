@@ -251,6 +251,20 @@ def smoke_preset(max_length: int = 64, **extra: Any) -> dict[str, Any]:
     return _merge(preset, extra)
 
 
+def small_preset(**extra: Any) -> dict[str, Any]:
+    """A CPU-sized run (tens of minutes on 2 cores): 2 layers 64 wide, a few thousand steps."""
+    preset = {
+        "batch_size": 32,
+        "num_train_steps": 3_000,
+        "min_steps": 1_000,
+        "eval_every": 250,
+        "checkpoint_every": 250,
+        "warmup_steps": 300,
+        "model": {"num_layers": 2, "emb_dim": 64, "qkv_dim": 64, "mlp_dim": 128},
+    }
+    return _merge(preset, extra)
+
+
 def _merge(base: dict[str, Any], extra: Mapping[str, Any]) -> dict[str, Any]:
     merged = copy.deepcopy(base)
     for key, value in extra.items():
