@@ -32,6 +32,7 @@ def get_config(arg: str = "transformer,ada"):
     model.dropout, model.attention_dropout = 0.0, 0.0
     model.readout = "CLS"
     lra_config.apply_variant(config, arg, ada_wavelet_length=8)
+    config.variant = f"quickstart:{arg}"
     config.scales.smoke = lra_config.smoke_preset(
         max_length=128, data={"num_train": 64, "num_val": 16, "num_test": 16}
     )
