@@ -66,7 +66,6 @@ def bench_variant(task: str, variant: str, scale: str, steps: int, overrides: di
                         max_length=info.max_length, task_kind=info.kind)
     state = create_train_state(model, config, info, make_key(0))
     batch = random_batch(info, config.batch_size, len(devices))
-    batch = jax.tree.map(lambda x: jax.device_put_sharded(list(x), devices), batch)
     p_train = data_parallel(train_step, devices, donate_argnums=(0,))
     p_eval = data_parallel(functools.partial(eval_step, apply_fn=model.apply), devices)
     rep_state = replicate(state, devices)

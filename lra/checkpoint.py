@@ -39,7 +39,13 @@ class CheckpointStore:
         )
 
     def save(self, step: int, state: Any, loop: dict) -> None:
-        """Write ``state`` (e.g. an unreplicated TrainState) and ``loop`` (JSON-able) at ``step``."""
+        """Write ``state`` (e.g. an unreplicated TrainState) and ``loop`` (JSON-able) at ``step``.
+
+        A checkpoint already at ``step`` is replaced: it was written by an earlier attempt of a run
+        that has since resumed from an older step, so it is stale.
+        """
+        if int(step) in self._manager.all_steps():
+            self._manager.delete(int(step))
         self._manager.save(
             int(step),
             args=ocp.args.Composite(state=ocp.args.StandardSave(state), loop=ocp.args.JsonSave(loop)),

@@ -172,7 +172,8 @@ def train_and_evaluate(
             "stop_reason": None}
     restored = store.restore_latest(template)
     if restored is not None:
-        state, loop = restored
+        state, saved_loop = restored
+        loop.update(saved_loop)
         log.info("resuming from %s at step %d", store.directory, int(state.step))
     start_step = int(state.step)
     wall_before = float(loop["wall_seconds"])
@@ -244,8 +245,10 @@ def train_and_evaluate(
             if stopping:
                 break
             if stop_after_steps is not None and step >= stop_after_steps:
-                final_state = unreplicate(rep_state)
-                return RunResult(summary={"steps_completed": step, "interrupted": True}, state=final_state)
+                writer.close()
+                best_store.close()
+                return RunResult(summary={"steps_completed": step, "interrupted": True},
+                                 state=unreplicate(rep_state))
     finally:
         if progress is not None:
             progress.close()

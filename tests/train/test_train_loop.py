@@ -39,7 +39,9 @@ def test_tiny_config_learns(listops_config, tmp_path):
 
 
 def test_resume_after_kill_equals_uninterrupted_run(listops_config, tmp_path, caplog):
-    settings = {"num_train_steps": 7, "eval_every": 2, "checkpoint_every": 2}
+    # Validation (and best-state saves) every step, checkpoints every 2: the resumed run redoes
+    # steps whose best state the killed run had already saved.
+    settings = {"num_train_steps": 7, "eval_every": 1, "checkpoint_every": 2}
     full = train_and_evaluate(listops_config(**settings), tmp_path / "full")
 
     # Killed after step 5: checkpoints at 2 and 4 exist, step 5 is lost.
