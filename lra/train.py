@@ -38,7 +38,7 @@ import numpy as np
 
 from lra import config as lra_config
 from lra.checkpoint import CheckpointStore
-from lra.data import load_dataset
+from lra.data import DataError, load_dataset
 from lra.metrics import MetricWriter
 from lra.optim import learning_rate_schedule, make_optimizer
 from lra.steps import (TrainState, data_parallel, eval_step, make_key, replicate, train_step,
@@ -321,7 +321,10 @@ def main(argv: list[str]) -> None:
     logging.getLogger("absl").setLevel(logging.WARNING)  # orbax logs every save/restore at INFO
     overridden = config_flags.get_override_values(flags_["config"]).keys()
     config = lra_config.apply_scale(flags_.config, overridden)
-    result = train_and_evaluate(config, flags_.workdir)
+    try:
+        result = train_and_evaluate(config, flags_.workdir)
+    except (DataError, NonFiniteLossError) as error:  # user-facing: the message says the fix
+        sys.exit(f"error: {error}")
     print(json.dumps({k: result.summary[k] for k in (
         "test_accuracy", "best_val_accuracy", "steps_completed", "wall_seconds", "param_count")}))
 
