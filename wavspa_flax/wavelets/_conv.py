@@ -234,36 +234,13 @@ _synthesis_core.defvjp(_synthesis_fwd, _synthesis_bwd)
 
 
 def analysis(xe, filters: Sequence, start: int, count: int, axis: int, channel_axis: Optional[int]):
-    """Convolve with each filter and keep every other sample (custom gradient).
-
-    ``out_f[k] = sum_t f[L-1-t] * xe[start + 2k + t]`` for ``k < count`` (a full convolution of
-    the extended signal with ``f``, sampled at the odd/even phase chosen by ``start``).
-
-    Args:
-      xe: extended signal, ``(..., >= start + 2*count + L - 2, ...)`` along ``axis``.
-      filters: sequence of ``(L,)`` / ``(C, L)`` filters (typically dec_lo and dec_hi).
-      start, count: first input sample and number of outputs.
-
-    Returns:
-      One array per filter, ``count`` long along ``axis``.
-    """
+    """Strided analysis filtering with a custom gradient; the contract of :func:`_analysis_impl`."""
     constant = all(_is_constant(f) for f in filters)
     return list(_analysis_core(xe, _as_arrays(filters, xe.dtype), start, count, axis, channel_axis, constant))
 
 
 def synthesis(bands: Sequence, filters: Sequence, shift: int, out_len: int, axis: int, channel_axis: Optional[int]):
-    """Upsample by two, convolve, sum the bands and keep ``out_len`` samples (custom gradient).
-
-    ``out[n] = sum_b sum_j g_b[j] * c_b[(n + shift - j) / 2]`` over ``j`` with ``n + shift - j``
-    even, ``n < out_len``. Every index ``(n + shift - j) / 2`` must lie inside the bands (the
-    caller extends them first where it needs wrap-around).
-
-    Args:
-      bands: coefficient arrays of equal shape (cA, cD).
-      filters: the matching synthesis filters (rec_lo, rec_hi), ``(L,)`` or ``(C, L)``.
-      shift: index offset (``L - 2`` for the pywt non-periodic modes).
-      out_len: output length along ``axis``.
-    """
+    """Upsample-and-filter synthesis with a custom gradient; the contract of :func:`_synthesis_impl`."""
     dtype = jnp.result_type(*[b.dtype for b in bands])
     bands = tuple(b.astype(dtype) for b in bands)
     constant = all(_is_constant(f) for f in filters)
