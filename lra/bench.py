@@ -104,7 +104,7 @@ def hardware() -> str:
             f"{platform.processor() or platform.machine()} with {os.cpu_count()} cores, jax {jax.__version__}")
 
 
-def format_table(task: str, scale: str, rows: list[dict]) -> str:
+def format_table(rows: list[dict]) -> str:
     base_train, base_eval = rows[0]["train_step_s"], rows[0]["eval_step_s"]
     lines = [
         f"| variant | batch x length | layers x width | params | train step (s) | steps/s | "
@@ -141,7 +141,7 @@ def main(argv: list[str] | None = None) -> str:
         f"## {args.task}, scale `{args.scale}`: train and eval step time\n\n"
         f"Command: `{command}`  \nDate: {datetime.date.today()}  \nHardware: {hardware()}  \n"
         f"Timed steps per variant: {args.steps} (after one compiling step); random-token batches.\n\n"
-        + format_table(args.task, args.scale, rows) + "\n"
+        + format_table(rows) + "\n"
     )
     print(report)
     if args.out:
