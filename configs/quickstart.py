@@ -8,6 +8,8 @@ default. Pick any other variant as with the task configs, e.g.
 
 from lra import config as lra_config
 
+SCALES = {"smoke": lra_config.smoke_preset(max_length=128, data={"num_train": 64, "num_val": 16, "num_test": 16})}
+
 
 def get_config(arg: str = "transformer,ada"):
     config = lra_config.base_config("listops")
@@ -31,9 +33,6 @@ def get_config(arg: str = "transformer,ada"):
     model.num_layers, model.emb_dim, model.qkv_dim, model.mlp_dim, model.num_heads = 2, 64, 64, 128, 2
     model.dropout, model.attention_dropout = 0.0, 0.0
     model.readout = "CLS"
-    lra_config.apply_variant(config, arg, ada_wavelet_length=8)
+    lra_config.apply_variant(config, arg, {"ada": {"space.wavelet_length": 8}})
     config.variant = f"quickstart:{arg}"
-    config.scales.smoke = lra_config.smoke_preset(
-        max_length=128, data={"num_train": 64, "num_val": 16, "num_test": 16}
-    )
     return config

@@ -18,16 +18,12 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 import optax
-from flax.training import train_state
+from flax.training.train_state import TrainState
 from jax import lax
 from jax.sharding import Mesh, NamedSharding, PartitionSpec
 
 AXIS = "batch"
 Batch = dict[str, jax.Array]
-
-
-class TrainState(train_state.TrainState):
-    """Flax TrainState: ``step``, ``params``, ``opt_state`` (checkpointed), ``apply_fn``, ``tx``."""
 
 
 def data_parallel(

@@ -1,33 +1,33 @@
-"""Train and evaluate one model on one LRA task.
+"""Train and evaluate one model on one LRA task (the command line is :mod:`lra.main`).
 
     python -m lra.train --config=configs/listops.py:performer,ada --workdir=runs/listops_ada \\
         [--config.scale=small] [--config.model.space.wavelet=sym2] ...
 
-Data-parallel over every local device (``lra.steps.data_parallel``: ``jax.pmap``). Validation every
+Data-parallel over every device (``lra.steps.data_parallel``: ``jax.pmap``). Validation every
 ``eval_every`` steps keeps the best state (``best/``); after at least ``min_steps`` the run stops
 once validation has not improved for ``patience_fraction * num_train_steps`` steps (A.4). At the
-end the test split is evaluated on the best state and ``summary.json`` is written.
+end the test split is evaluated on the best state (and on the final state) and ``summary.json``
+is written.
 
 A killed run restarts where it stopped: rerun the same command with the same workdir. It resumes
 from the newest readable checkpoint (``checkpoints/``), with the optimiser state, the loop state
-(best validation so far, patience) and the data position (a pure function of seed and step), so on
-CPU the resumed run ends with exactly the parameters of an uninterrupted one.
-
-Multi-host (TPU pods): pass ``--multihost`` to call ``jax.distributed.initialize()`` first; every
-process then reads each step's global batch and keeps the slice for its own devices (tested on a
-single host only).
+(:class:`LoopState`) and the data position (a pure function of seed and step), so on CPU the
+resumed run ends with exactly the parameters of an uninterrupted one.
 """
 
 from __future__ import annotations
 
+import contextlib
+import dataclasses
 import functools
+import importlib.metadata
 import json
 import logging
 import math
 import platform
+import subprocess
 import sys
 import time
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -38,21 +38,40 @@ import numpy as np
 
 from lra import config as lra_config
 from lra.checkpoint import CheckpointStore
-from lra.data import DataError, load_dataset
+from lra.data import get_task, load_dataset
 from lra.metrics import MetricWriter
 from lra.optim import learning_rate_schedule, make_optimizer
-from lra.steps import (TrainState, data_parallel, eval_step, make_key, replicate, train_step,
-                       unreplicate)
+from lra.steps import data_parallel, eval_step, make_key, replicate, train_step, unreplicate
 from wavspa_flax import build_model
+from wavspa_flax.errors import UserError
+from flax.training.train_state import TrainState
 
 log = logging.getLogger("lra.train")
+REPO = Path(__file__).resolve().parents[1]
 
 
-class NonFiniteLossError(FloatingPointError):
+class NonFiniteLossError(UserError, FloatingPointError):
     """The training loss became NaN or infinite; the run stops and keeps its last good checkpoint."""
 
 
-@dataclass
+@dataclasses.dataclass
+class LoopState:
+    """What the loop carries across checkpoints besides the train state (saved as JSON)."""
+
+    best_val_accuracy: float | None = None
+    best_step: int | None = None  # step of the last improvement; patience counts from it
+    wall_seconds: float = 0.0     # training wall time of the earlier attempts of this run
+    train_loss: float | None = None
+    train_accuracy: float | None = None
+    stop_reason: str | None = None  # 'early_stopping' once decided (a resumed run then only tests)
+
+    @classmethod
+    def from_json(cls, saved: dict) -> "LoopState":
+        names = {f.name for f in dataclasses.fields(cls)}
+        return cls(**{k: v for k, v in saved.items() if k in names})
+
+
+@dataclasses.dataclass
 class RunResult:
     summary: dict
     state: TrainState  # final (unreplicated) train state of this process's run
@@ -140,8 +159,8 @@ def train_and_evaluate(
 ) -> RunResult:
     """Run (or resume) training in ``workdir``; return the summary and the final state.
 
-    ``config`` must already be scale-resolved (``lra.config.apply_scale``). ``devices`` defaults
-    to all local devices. ``stop_after_steps`` ends this call after that many total steps without
+    ``config`` is a resolved config (:func:`lra.config.load_config`). ``devices`` defaults to
+    all local devices. ``stop_after_steps`` ends this call after that many total steps without
     the final test evaluation, as a preemption would (used by the resume tests).
     """
     wall_start = time.time()
@@ -151,93 +170,81 @@ def train_and_evaluate(
     num_devices = len(devices) * jax.process_count()
     lra_config.validate(config, num_devices)
 
+    # ---------------------------------------------------------------- data, model, state
     dataset = load_dataset(config)
     info = dataset.info
-    model = build_model(
-        config.model,
-        vocab_size=info.vocab_size,
-        num_classes=info.num_classes,
-        max_length=info.max_length,
-        task_kind=info.kind,
-    )
+    model = build_model(config.model, vocab_size=info.vocab_size, num_classes=info.num_classes,
+                        max_length=info.max_length, task_kind=info.kind)
     init_key, dropout_key = jax.random.split(make_key(config.seed))
-    state = create_train_state(model, config, info, init_key)
-    template = state  # the pytree structure checkpoints restore into
-    num_params = param_count(state.params)
-
-    store = CheckpointStore(workdir / "checkpoints", config.keep_checkpoints)
-    best_store = CheckpointStore(workdir / "best", 1)
-    loop = {"best_val_accuracy": None, "best_step": None, "last_improvement_step": 0,
-            "wall_seconds": 0.0, "train_loss": None, "train_accuracy": None,
-            "stop_reason": None}
-    restored = store.restore_latest(template)
-    if restored is not None:
-        state, saved_loop = restored
-        loop.update(saved_loop)
-        log.info("resuming from %s at step %d", store.directory, int(state.step))
-    start_step = int(state.step)
-    wall_before = float(loop["wall_seconds"])
-    (workdir / "config.json").write_text(config.to_json_best_effort(indent=2))
-
-    p_train = data_parallel(train_step, devices, donate_argnums=(0,))
-    # LEGO: per chain position accuracy (the paper's Fig. 3) from the batches' `target_index`.
-    index_buckets = int(config.data.get("num_vars", 0)) if info.kind == "token" else 0
-    p_eval = data_parallel(
-        functools.partial(eval_step, apply_fn=model.apply, num_index_buckets=index_buckets), devices
-    )
-    rep_state = replicate(state, devices)
-    rep_key = replicate(jax.random.key_data(dropout_key), devices)
-    writer = MetricWriter(workdir)
-    patience = int(config.patience_fraction * config.num_train_steps)
-    train_batches = dataset.train_batches(config.batch_size, num_devices, config.seed, start_step=start_step)
-
+    template = create_train_state(model, config, info, init_key)  # also the structure restores fill
+    num_params = param_count(template.params)
+    task = get_task(config.task)
     schedule = learning_rate_schedule(config)
+    patience = int(config.patience_fraction * config.num_train_steps)
+    index_buckets = task.index_buckets(config.data) if task.index_buckets else 0
+    p_train = data_parallel(train_step, devices, donate_argnums=(0,))
+    p_eval = data_parallel(
+        functools.partial(eval_step, apply_fn=model.apply, num_index_buckets=index_buckets), devices)
 
-    def save_to(target: CheckpointStore, at_step: int) -> None:
-        # Saves happen right after _fetch_train_metrics checked every step since the last save.
-        target.save(at_step, unreplicate(rep_state), _with_wall(loop, wall_before, wall_start))
+    with contextlib.ExitStack() as resources:
+        store = resources.enter_context(contextlib.closing(
+            CheckpointStore(workdir / "checkpoints", config.keep_checkpoints)))
+        best_store = resources.enter_context(contextlib.closing(CheckpointStore(workdir / "best", 1)))
+        writer = resources.enter_context(contextlib.closing(MetricWriter(workdir)))
 
-    progress = _progress_bar(config, start_step)
-    pending: list = []
-    step = start_step
-    last_step = start_step if loop["stop_reason"] else config.num_train_steps
-    window_start = time.time()
-    window_steps = 0
-    try:
+        # ------------------------------------------------------------ resume
+        state, loop = template, LoopState()
+        restored = store.restore_latest(template)
+        if restored is not None:
+            state, saved_loop = restored
+            loop = LoopState.from_json(saved_loop)
+            log.info("resuming from %s at step %d", store.directory, int(state.step))
+        start_step = int(state.step)
+        wall_before = loop.wall_seconds
+        (workdir / "config.json").write_text(config.to_json_best_effort(indent=2))
+
+        def save_to(target: CheckpointStore, at_step: int) -> None:
+            # Saves follow _fetch_train_metrics, which checked every step since the last save.
+            loop.wall_seconds = wall_before + time.time() - wall_start
+            target.save(at_step, unreplicate(rep_state), dataclasses.asdict(loop))
+
+        # ------------------------------------------------------------ train
+        rep_state = replicate(state, devices)
+        rep_key = replicate(jax.random.key_data(dropout_key), devices)
+        train_batches = dataset.train_batches(config.batch_size, num_devices, config.seed, start_step=start_step)
+        progress = resources.enter_context(_progress_bar(config, start_step))
+        pending: list = []
+        step = start_step
+        last_step = start_step if loop.stop_reason else config.num_train_steps
+        window_start, window_steps = time.time(), 0
         for step in range(start_step + 1, last_step + 1):
-            batch = _process_slice(next(train_batches))
-            rep_state, metrics = p_train(rep_state, batch, rep_key)
+            rep_state, metrics = p_train(rep_state, _process_slice(next(train_batches)), rep_key)
             pending.append(metrics)
             window_steps += 1
-            if progress is not None:
-                progress.update(1)
+            progress.update(1)
             is_last = step == config.num_train_steps
             is_eval = step % config.eval_every == 0 or is_last
             is_save = step % config.checkpoint_every == 0 or is_last
             if step % config.log_every == 0 or is_eval or is_save:
                 train = _fetch_train_metrics(pending, step)
                 train["steps_per_second"] = window_steps / max(time.time() - window_start, 1e-9)
-                train["learning_rate"] = float(schedule(step))
+                train["learning_rate"] = float(schedule(step - 1))  # optax's update at step s used count s-1
                 window_start, window_steps = time.time(), 0
-                loop["train_loss"], loop["train_accuracy"] = train["loss"], train["accuracy"]
+                loop.train_loss, loop.train_accuracy = train["loss"], train["accuracy"]
                 writer.write(step, "train", train)
-                if progress is not None:
-                    progress.set_postfix(loss=f"{train['loss']:.4f}", acc=f"{train['accuracy']:.3f}",
-                                         steps_s=f"{train['steps_per_second']:.2f}")
+                progress.set_postfix(loss=f"{train['loss']:.4f}", acc=f"{train['accuracy']:.3f}",
+                                     steps_s=f"{train['steps_per_second']:.2f}")
             stopping = False
             if is_eval:
                 val = evaluate(p_eval, rep_state.params, dataset, "val", config, num_devices)
                 writer.write(step, "val", _scalars(val))
-                best = loop["best_val_accuracy"]
-                if best is None or val["accuracy"] > best:
-                    loop.update(best_val_accuracy=val["accuracy"], best_step=step,
-                                last_improvement_step=step)
+                if loop.best_val_accuracy is None or val["accuracy"] > loop.best_val_accuracy:
+                    loop.best_val_accuracy, loop.best_step = val["accuracy"], step
                     save_to(best_store, step)
                 log.info("step %d: val accuracy %.4f (best %.4f at %d)", step, val["accuracy"],
-                         loop["best_val_accuracy"], loop["best_step"])
-                if (patience and step >= config.min_steps
-                        and step - loop["last_improvement_step"] >= patience):
-                    stopping, loop["stop_reason"] = True, "early_stopping"
+                         loop.best_val_accuracy, loop.best_step)
+                if patience and step >= config.min_steps and step - (loop.best_step or 0) >= patience:
+                    stopping, loop.stop_reason = True, "early_stopping"
             if is_save or stopping:
                 save_to(store, step)
             if is_eval or is_save:
@@ -245,35 +252,33 @@ def train_and_evaluate(
             if stopping:
                 break
             if stop_after_steps is not None and step >= stop_after_steps:
-                writer.close()
-                best_store.close()
                 return RunResult(summary={"steps_completed": step, "interrupted": True},
                                  state=unreplicate(rep_state))
-    finally:
-        if progress is not None:
-            progress.close()
-        store.close()
 
-    final_state = unreplicate(rep_state)
-    best = best_store.restore_latest(template)
-    best_state = best[0] if best is not None else final_state
-    best_store.close()
-    test = evaluate(p_eval, replicate(best_state.params, devices), dataset, "test", config,
-                    num_devices)
-    writer.write(step, "test", _scalars(test))
-    writer.close()
+        # ------------------------------------------------------------ test
+        final_state = unreplicate(rep_state)
+        best = best_store.restore_latest(template)
+        best_state = best[0] if best is not None else final_state
+        test = evaluate(p_eval, replicate(best_state.params, devices), dataset, "test", config, num_devices)
+        test_final = evaluate(p_eval, rep_state.params, dataset, "test", config, num_devices)
+        writer.write(step, "test", _scalars(test))
+        writer.write(step, "test_final_state", _scalars(test_final))
+
+    val_is_test = bool(task.val_is_test(config.data))
     summary = {
         "task": config.task,
         "variant": config.variant,
         "scale": config.scale,
-        "test_accuracy": test["accuracy"],
+        "test_accuracy": test["accuracy"],  # of the best-on-validation state
         "test_loss": test["loss"],
-        "best_val_accuracy": loop["best_val_accuracy"],
-        "best_step": loop["best_step"],
+        "test_accuracy_final_state": test_final["accuracy"],
+        "best_val_accuracy": loop.best_val_accuracy,
+        "best_step": loop.best_step,
+        "val_is_test": val_is_test,
         "steps_completed": int(final_state.step),
-        "stop_reason": loop["stop_reason"] or "num_train_steps",
-        "final_train_loss": loop["train_loss"],
-        "final_train_accuracy": loop["train_accuracy"],
+        "stop_reason": loop.stop_reason or "num_train_steps",
+        "final_train_loss": loop.train_loss,
+        "final_train_accuracy": loop.train_accuracy,
         "num_classes": info.num_classes,
         "param_count": num_params,
         "wall_seconds": wall_before + time.time() - wall_start,
@@ -281,14 +286,19 @@ def train_and_evaluate(
         "device_kind": devices[0].device_kind,
         "platform": devices[0].platform,
         "host": platform.node(),
-        "jax_version": jax.__version__,
+        "data_source": str(config.data.source),
+        "versions": software_versions(),
         "config": json.loads(config.to_json_best_effort()),
     }
+    if val_is_test:
+        summary["note"] = ("the validation split is the test split (IMDb has none; as LRA and the official "
+                           "code): test_accuracy is of the state chosen on it; test_accuracy_final_state is "
+                           "the unbiased figure (LRA reported the last checkpoint)")
     if "accuracy_by_index" in test:
         summary["test_accuracy_by_index"] = test["accuracy_by_index"]
     (workdir / "summary.json").write_text(json.dumps(summary, indent=2))
     log.info("done: test accuracy %.4f (best val %.4f at step %s); %s/summary.json",
-             test["accuracy"], loop["best_val_accuracy"] or 0.0, loop["best_step"], workdir)
+             test["accuracy"], loop.best_val_accuracy or 0.0, loop.best_step, workdir)
     return RunResult(summary=summary, state=final_state)
 
 
@@ -296,53 +306,47 @@ def _scalars(result: dict) -> dict[str, float]:
     return {k: v for k, v in result.items() if isinstance(v, (int, float))}
 
 
-def _with_wall(loop: dict, wall_before: float, wall_start: float) -> dict:
-    return dict(loop, wall_seconds=wall_before + time.time() - wall_start)
+class _NoProgress:
+    def update(self, n):
+        pass
+
+    def set_postfix(self, **kwargs):
+        pass
+
+    def close(self):
+        pass
 
 
 def _progress_bar(config, start_step: int):
     if not config.progress_bar:
-        return None
+        return contextlib.closing(_NoProgress())
     from tqdm.auto import tqdm
 
     return tqdm(total=config.num_train_steps, initial=start_step, desc=f"{config.task}:{config.variant}",
                 unit="step", dynamic_ncols=True, file=sys.stderr)
 
 
-def main(argv: list[str]) -> None:
-    del argv
-    from absl import flags
-    from ml_collections import config_flags
-
-    flags_ = flags.FLAGS
-    if flags_.multihost:
-        jax.distributed.initialize()
-    logging.getLogger().setLevel(logging.INFO)
-    logging.getLogger("absl").setLevel(logging.WARNING)  # orbax logs every save/restore at INFO
-    overridden = config_flags.get_override_values(flags_["config"]).keys()
-    config = lra_config.apply_scale(flags_.config, overridden)
+@functools.cache
+def software_versions() -> dict[str, str]:
+    """Versions of the libraries behind a number, and this checkout's git commit (or 'unknown')."""
+    versions = {}
+    for name in ("jax", "jaxlib", "flax", "optax", "orbax-checkpoint"):
+        try:
+            versions[name] = importlib.metadata.version(name)
+        except importlib.metadata.PackageNotFoundError:
+            versions[name] = "unknown"
     try:
-        result = train_and_evaluate(config, flags_.workdir)
-    except (DataError, NonFiniteLossError) as error:  # user-facing: the message says the fix
-        sys.exit(f"error: {error}")
-    print(json.dumps({k: result.summary[k] for k in (
-        "test_accuracy", "best_val_accuracy", "steps_completed", "wall_seconds", "param_count")}))
-
-
-def _define_flags() -> None:
-    from absl import flags
-    from ml_collections import config_flags
-
-    config_flags.DEFINE_config_file(
-        "config", None, "Task config file and variant, e.g. configs/listops.py:performer,ada",
-        lock_config=True)
-    flags.DEFINE_string("workdir", None, "Directory for checkpoints, metrics and summary.json")
-    flags.DEFINE_bool("multihost", False, "Call jax.distributed.initialize() (multi-host TPU pods)")
-    flags.mark_flags_as_required(["config", "workdir"])
+        commit = subprocess.run(["git", "rev-parse", "HEAD"], cwd=REPO, capture_output=True, text=True,
+                                timeout=10, check=True).stdout.strip()
+        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], cwd=REPO,
+                               capture_output=True, text=True, timeout=10).stdout.strip()
+        versions["wavspa_commit"] = commit + ("+uncommitted" if dirty else "")
+    except (OSError, subprocess.SubprocessError):
+        versions["wavspa_commit"] = "unknown"
+    return versions
 
 
 if __name__ == "__main__":
-    from absl import app
+    from lra.main import run
 
-    _define_flags()
-    app.run(main)
+    run()

@@ -28,6 +28,7 @@ from wavspa_flax.attention.base import zero_masked
 from wavspa_flax.position import AddPosition
 
 ACTIVATIONS = {"gelu": nn.gelu, "relu": nn.relu}
+NORMS = ("pre", "post", "wavspa_official")
 
 
 def layer_norm(dtype, name=None):
@@ -76,11 +77,10 @@ class EncoderBlock(nn.Module):
         if self.norm == "post":
             x = layer_norm(self.dtype, "norm_mixer")(x + drop(mix(x)))
             return layer_norm(self.dtype, "norm_mlp")(x + mlp(x, deterministic=deterministic))
-        if self.norm == "wavspa_official":
-            x = zero_masked(x, mask)
-            x = x + mix(layer_norm(self.dtype, "norm_mixer")(x))
-            return x + mlp(drop(x), deterministic=deterministic)
-        raise ValueError(f"config.model.norm = {self.norm!r} is not valid; expected 'pre', 'post', 'wavspa_official'")
+        # 'wavspa_official'
+        x = zero_masked(x, mask)
+        x = x + mix(layer_norm(self.dtype, "norm_mixer")(x))
+        return x + mlp(drop(x), deterministic=deterministic)
 
 
 def length_mask(lengths, n: int):

@@ -4,7 +4,8 @@
   (the official code adds token -1, which is a pad on padded inputs; on unpadded image inputs
   the two agree); 'MEAN' -> mean over valid positions only (the official code averages pads too).
 * :class:`ClassifierHead`: Dense(mlp_dim) -> ReLU -> Dense(C).
-* :class:`DualHead` (Retrieval): ``[u, v, u*v, u-v]`` ('nli') or ``[u, v]`` ('concat') ->
+* :class:`DualHead` (Retrieval): ``[u, v]`` ('concat', the official code and LRA's matching script) or
+  ``[u, v, u*v, u-v]`` ('nli') ->
   Dense(mlp_dim) -> ReLU -> Dense(mlp_dim // 2) -> ReLU -> Dense(C).
 * :class:`TokenHead` (LEGO): Dense(C) per token.
 Logits are float32.
@@ -18,26 +19,31 @@ import flax.linen as nn
 import jax.numpy as jnp
 
 
+def _cls2(x, mask):
+    last = jnp.maximum(jnp.sum(mask, axis=-1) - 1, 0)
+    return x[:, 0] + jnp.take_along_axis(x, last[:, None, None], axis=1)[:, 0]
+
+
+def _mean(x, mask):
+    w = mask.astype(x.dtype)[..., None]
+    return jnp.sum(x * w, axis=1) / jnp.maximum(jnp.sum(w, axis=1), 1.0)
+
+
+READOUTS = {"CLS": lambda x, mask: x[:, 0], "CLS2": _cls2, "MEAN": _mean}
+INTERACTIONS = {
+    "nli": lambda u, v: jnp.concatenate([u, v, u * v, u - v], axis=-1),
+    "concat": lambda u, v: jnp.concatenate([u, v], axis=-1),
+}
+
+
 def pool(x, mask, readout: str):
-    """``x [B, n, d]``, ``mask [B, n]`` -> ``[B, d]``."""
-    if readout == "CLS":
-        return x[:, 0]
-    if readout == "CLS2":
-        last = jnp.maximum(jnp.sum(mask, axis=-1) - 1, 0)
-        return x[:, 0] + jnp.take_along_axis(x, last[:, None, None], axis=1)[:, 0]
-    if readout == "MEAN":
-        w = mask.astype(x.dtype)[..., None]
-        return jnp.sum(x * w, axis=1) / jnp.maximum(jnp.sum(w, axis=1), 1.0)
-    raise ValueError(f"config.model.readout = {readout!r} is not valid; expected 'CLS', 'CLS2', 'MEAN'")
+    """``x [B, n, d]``, ``mask [B, n]`` -> ``[B, d]`` (``readout`` in :data:`READOUTS`)."""
+    return READOUTS[readout](x, mask)
 
 
 def combine(u, v, interaction: str):
     """Dual-encoder interaction: 'nli' -> [u, v, u*v, u-v]; 'concat' -> [u, v]."""
-    if interaction == "nli":
-        return jnp.concatenate([u, v, u * v, u - v], axis=-1)
-    if interaction == "concat":
-        return jnp.concatenate([u, v], axis=-1)
-    raise ValueError(f"config.model.dual_interaction = {interaction!r} is not valid; expected 'nli', 'concat'")
+    return INTERACTIONS[interaction](u, v)
 
 
 def _dense(features, dtype, name):
@@ -58,7 +64,7 @@ class ClassifierHead(nn.Module):
 class DualHead(nn.Module):
     num_classes: int
     mlp_dim: int
-    interaction: str = "nli"
+    interaction: str = "concat"
     dtype: Any = jnp.float32
 
     @nn.compact

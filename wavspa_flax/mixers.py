@@ -1,8 +1,9 @@
-"""Token mixers for the encoder block, and the attention-free baselines.
+"""Token mixers for the encoder block, and the attention-free baselines (registry :data:`MIXERS`).
 
 ``mixer_factory(cfg, dtype)`` -> a factory ``mixer(name=...)`` for ``cfg.mixer``:
 
-* ``'attention'``: the space ``cfg.space.kind`` around the attention ``cfg.attention.kind``.
+* ``'attention'``: the space ``cfg.space.kind`` around the attention ``cfg.attention.kind``
+  (:func:`wavspa_flax.spaces.space_factory`).
 * ``'fnet'`` (:class:`FNetMixer`): ``Re FFT2(x)`` over sequence and hidden (FNet), orthonormal
   scaling (FNet uses the unscaled FFT; with a pre-LN residual the unscaled one grows with
   sqrt(n d)). Padded rows are zeroed first.
@@ -31,11 +32,17 @@ import jax.numpy as jnp
 
 from wavspa_flax import wavelets as wl
 from wavspa_flax.attention.base import zero_masked
+from wavspa_flax.registry import ModuleFactory, Registry, option
 from wavspa_flax.spaces import space_factory
-from wavspa_flax.spaces.base import ModuleFactory
-from wavspa_flax.spaces.wavelet import seq_wavedec, seq_waverec, support_masks
+from wavspa_flax.spaces.wavelet import seq_wavedec, seq_waverec, support_masks, wavelet_name
+
+# Attention-free mixers; ``model.mixer = 'attention'`` (the default) is a space around an attention.
+MIXERS = Registry("model.mixing", choice="model.mixer")
+ATTENTION_MIXER = "attention"
+MIXERS.add(ATTENTION_MIXER, None)  # built by mixer_factory from the space registry
 
 
+@MIXERS.register("fnet")
 class FNetMixer(nn.Module):
     """``Re FFT2(x)`` over (sequence, hidden), orthonormal; padded rows zeroed first."""
 
@@ -67,15 +74,21 @@ def mix_levels(bands, weights):
             for j, (b, n, r) in enumerate(zip(bands, lengths, repeats))]
 
 
+@MIXERS.register("wavelet_mixing")
 class WaveletMixing(nn.Module):
     """Attention-free wavelet mixer: DWT (``wavelet``, ``level``, boundary ``mode``) along the
     sequence -> ``mixing_mode`` ('pointwise' | 'channel' | 'level') -> IDWT. Transforms in float32."""
 
-    wavelet: str = "db2"
-    level: int = 1
-    mode: str = "periodization"
-    mixing_mode: str = "pointwise"
+    wavelet: str = option("db2", "wavelet of the mixing block", check=wavelet_name)
+    level: int = option(1, "decomposition levels of the mixing block", minimum=0)
+    mixing_mode: str = option("pointwise", "'pointwise' | 'channel' | 'level' (see the module docstring)",
+                              key="mode", choices=("pointwise", "channel", "level"))
+    mode: str = "periodization"  # boundary: config.model.space.mode
     dtype: Any = jnp.float32
+
+    @classmethod
+    def context_from_config(cls, model_cfg):
+        return {"mode": model_cfg.space.mode}
 
     @nn.compact
     def __call__(self, x, mask=None, *, deterministic: bool = True):
@@ -88,29 +101,25 @@ class WaveletMixing(nn.Module):
         elif self.mixing_mode == "channel":
             mixed = [b @ self.param(f"band_{j}", _identity_matrices, (d, d), jnp.float32)
                      for j, b in enumerate(bands)]
-        elif self.mixing_mode == "level":
+        else:  # 'level'
             k = len(bands)
             mixed = mix_levels(bands, self.param("levels", _identity_matrices, (d, k, k), jnp.float32))
-        else:
-            raise ValueError(
-                f"config.model.mixing.mode = {self.mixing_mode!r} is not valid; expected 'pointwise', 'channel', 'level'"
-            )
         if mask is not None:
-            length = wl.filter_bank(self.wavelet).dec_lo.shape[-1]
-            masks = support_masks(mask, filter_length=length, level=self.level, mode=self.mode)
+            masks = support_masks(mask, filter_length=wl.bank_length(self.wavelet), level=self.level,
+                                  mode=self.mode)
             mixed = [zero_masked(b, m) for b, m in zip(mixed, masks)]
         return seq_waverec(mixed, wavelet=self.wavelet, mode=self.mode, length=n).astype(self.dtype)
 
 
+def validate_mixer(cfg) -> None:
+    """Check ``cfg.mixer`` (``cfg`` = ``config.model``) and the mixing options."""
+    MIXERS.validate(cfg.mixer, cfg.mixing)
+
+
 def mixer_factory(cfg, dtype=jnp.float32) -> ModuleFactory:
     """The block mixer for ``cfg`` = ``config.model``."""
-    if cfg.mixer == "fnet":
-        return ModuleFactory(FNetMixer, (("dtype", dtype),))
-    if cfg.mixer == "wavelet_mixing":
-        return ModuleFactory(WaveletMixing, (
-            ("wavelet", cfg.mixing.wavelet), ("level", cfg.mixing.level), ("mode", cfg.space.mode),
-            ("mixing_mode", cfg.mixing.mode), ("dtype", dtype),
-        ))
-    if cfg.mixer == "attention":
+    if cfg.mixer == ATTENTION_MIXER:
         return space_factory(cfg, dtype)
-    raise ValueError(f"config.model.mixer = {cfg.mixer!r} is not valid; expected 'attention', 'wavelet_mixing', 'fnet'")
+    entry = MIXERS.entry(cfg.mixer)
+    context = getattr(entry.cls, "context_from_config", lambda _: {})(cfg)
+    return ModuleFactory.of(entry.cls, dtype=dtype, **MIXERS.kwargs(entry.name, cfg.mixing), **context)

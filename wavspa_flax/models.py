@@ -4,9 +4,9 @@ Call: ``module.apply({'params': p}, inputs, lengths, train=bool, rngs={'dropout'
 
 * ``'classification'``: ``inputs [B, n]`` int, ``lengths [B]`` -> logits ``[B, C]``.
 * ``'dual'``: ``inputs [B, 2, n]``, ``lengths [B, 2]`` -> ``[B, C]``; one shared encoder for both
-  documents, pooled u, v combined by ``dual_interaction`` then an MLP head. (With readout 'CLS'
-  the learned token is prepended to each document; the official dual encoder prepends none and
-  reads token 0.)
+  documents, pooled u, v combined by ``dual_interaction`` then an MLP head. With readout 'CLS'
+  each document gets its own learned token prepended; the official dual encoder prepends none
+  and reads token 0 (readout 'CLS2' or 'MEAN' prepend nothing here either).
 * ``'token'``: ``inputs [B, n]`` -> ``[B, n, C]`` (LEGO); no CLS token, ``readout`` unused.
 
 The mask is ``position < length`` (token id 0 may be a real token). ``module.encode(inputs,
@@ -24,7 +24,7 @@ from wavspa_flax.config import compute_dtype, validate_model_config
 from wavspa_flax.encoder import Encoder
 from wavspa_flax.heads import ClassifierHead, DualHead, TokenHead, pool
 from wavspa_flax.mixers import mixer_factory
-from wavspa_flax.spaces.base import ModuleFactory
+from wavspa_flax.registry import ModuleFactory
 
 
 class WavspaModel(nn.Module):
@@ -35,7 +35,7 @@ class WavspaModel(nn.Module):
     num_classes: int
     mlp_dim: int
     readout: str = "CLS"
-    dual_interaction: str = "nli"
+    dual_interaction: str = "concat"
     dtype: Any = jnp.float32
 
     def setup(self):

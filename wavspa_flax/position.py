@@ -36,6 +36,9 @@ def sinusoidal_table(length: int, dim: int) -> np.ndarray:
     return table.astype(np.float32)
 
 
+POSITIONS = ("learned", "sinusoidal", "rope", "none")
+
+
 class AddPosition(nn.Module):
     """Adds a position encoding to ``x [B, n, d]``; ``kind`` in learned | sinusoidal | rope | none.
 

@@ -1,24 +1,26 @@
-"""LRA data layer: release/tfds loaders, offline generators (ListOps, Pathfinder, LEGO) and the
-batch pipeline (README "Batch contract").
+"""LRA data layer: the task registry, release/tfds loaders, offline generators (ListOps,
+Pathfinder, LEGO) and the batch pipeline (README "Batch contract").
 
-    info = load_dataset(config).info
+    ds = load_dataset(config)     # ds.info: TaskInfo(name, kind, vocab_size, num_classes, max_length)
     ds.train_batches(global_batch_size, num_devices, seed, start_step=0)  # infinite, resumable
     ds.eval_batches(split, global_batch_size, num_devices)              # one pass, tail kept
 
-Batches: dicts of numpy arrays with a leading device axis (see `lra.data.pipeline`); LEGO adds
-`target_index` [D, b, n] (chain position of each variable token, -1 elsewhere).
+Every module of this package is imported here, so a task registers itself by its own
+``register_task(TaskSpec(...))`` (see :mod:`lra.data.tasks`).
 """
-from lra.data.config import TaskInfo, default_data_config, default_max_length
+import importlib
+import pkgutil
+
 from lra.data.dataset import load_dataset, task_info
 from lra.data.errors import DataError
 from lra.data.pipeline import Dataset
+from lra.data.tasks import (TaskInfo, TaskSpec, default_data_config, default_max_length, get_task,
+                            register_task, task_names)
+
+for _module in pkgutil.iter_modules(__path__):
+    importlib.import_module(f"{__name__}.{_module.name}")
 
 __all__ = [
-    "DataError",
-    "Dataset",
-    "TaskInfo",
-    "default_data_config",
-    "default_max_length",
-    "load_dataset",
-    "task_info",
+    "DataError", "Dataset", "TaskInfo", "TaskSpec", "default_data_config", "default_max_length", "get_task",
+    "load_dataset", "register_task", "task_info", "task_names",
 ]

@@ -26,9 +26,13 @@ import string
 import numpy as np
 
 from lra.data.cache import ArrayBuilder
+from lra.data.dataset import line_file_splits
 from lra.data.errors import DataError, where
 from lra.data.generated import atomic_write_text, ensure_generated
+from lra.data.release import resolve_release_dir
+from lra.data.tasks import TaskSpec, register_task
 from lra.data.tsv import count_rows, tsv_rows
+from wavspa_flax.errors import ConfigError
 
 LETTERS = string.ascii_lowercase
 LEGO_TOKENS = tuple(sorted(["+", "-", "1", ";", "="] + list(LETTERS)))
@@ -126,3 +130,43 @@ def read_lego_tsv(path: str, max_length: int, supervised_vars: int, limit: int, 
     if i == 0:
         raise DataError(f"{where(path)}: empty file (a header but no rows)")
     return i, {}
+
+
+def _supervised_vars(config, split: str) -> int:
+    return int(config.data.num_train_vars) if split == "train" else 0
+
+
+def load_lego(config, info, root, cache_root):
+    """The three LEGO splits (generated, or TSVs in the generator's format under ``lego/``)."""
+    d = config.data
+    if d.source == "generate":
+        folder = generate_lego(root, int(d.generator_seed), int(d.num_vars), int(d.num_train), int(d.num_val),
+                               int(d.num_test))
+    else:
+        folder = resolve_release_dir(info.name, root, RELEASE_SUBDIR, list(SPLIT_FILES.values()))
+    files = {s: os.path.join(folder, f) for s, f in SPLIT_FILES.items()}
+    return line_file_splits(
+        config, info, cache_root, files,
+        lambda p, s, lim, b: read_lego_tsv(p, info.max_length, _supervised_vars(config, s), lim, b),
+        extra=lambda s: dict(num_train_vars=_supervised_vars(config, s)))
+
+
+def check_lego(config) -> None:
+    num_vars, train_vars, n = int(config.data.num_vars), int(config.data.num_train_vars), int(config.max_length)
+    if not 1 <= train_vars <= num_vars:
+        raise ConfigError(f"lego: config.data.num_train_vars={train_vars} must be in 1..data.num_vars={num_vars}")
+    if n < TOKENS_PER_CLAUSE * num_vars:
+        raise ConfigError(f"lego: config.max_length={n} < {TOKENS_PER_CLAUSE} * data.num_vars "
+                          f"({TOKENS_PER_CLAUSE * num_vars}); raise config.max_length")
+
+
+register_task(TaskSpec(
+    name="lego", kind="token", vocab_size=LEGO_VOCAB_SIZE, num_classes=NUM_CLASSES, sources=("generate", "release"),
+    load=load_lego, max_length=lambda data: TOKENS_PER_CLAUSE * int(data.num_vars), check=check_lego,
+    index_buckets=lambda data: int(data.num_vars),
+    download_hint="data.source=generate (LEGO is synthetic; there is no release to download)",
+    num_train_default=10000, num_val_default=1000, num_test_default=1000,
+    # Chains of num_vars variables; train supervises the first num_train_vars of each chain,
+    # val/test every variable (the extrapolation split of the paper's Fig. 3).
+    data=dict(num_vars=20, num_train_vars=14),
+))

@@ -17,8 +17,11 @@ from typing import Sequence
 import numpy as np
 
 from lra.data.cache import ArrayBuilder
+from lra.data.dataset import line_file_splits
 from lra.data.encoding import Truncations
-from lra.data.errors import DataError, where
+from lra.data.errors import RELEASE_HINT, DataError, where
+from lra.data.release import resolve_release_dir
+from lra.data.tasks import TaskSpec, register_task
 from lra.data.tsv import count_rows, tsv_rows
 
 OPERATORS = ("[MIN", "[MAX", "[MED", "[SM")
@@ -143,3 +146,30 @@ def read_listops_tsv(path: str, max_length: int, limit: int, builder: ArrayBuild
         raise DataError(f"{where(path)}: empty file (a header but no rows)")
     trunc.report()
     return i, {"truncated": trunc.count}
+
+
+def load_listops(config, info, root, cache_root):
+    """The three ListOps splits: generated offline (``data.source=generate``) or the release's TSVs."""
+    from lra.data import listops_gen
+
+    d = config.data
+    if d.source == "generate":
+        folder = listops_gen.generate_listops(
+            root, int(d.generator_seed), int(d.num_train), int(d.num_val), int(d.num_test),
+            int(d.min_tokens), int(d.max_tokens), int(d.max_depth), int(d.max_args))
+    else:
+        folder = resolve_release_dir(info.name, root, listops_gen.RELEASE_SUBDIR, list(SPLIT_FILES.values()))
+    files = {s: os.path.join(folder, f) for s, f in SPLIT_FILES.items()}
+    return line_file_splits(config, info, cache_root, files,
+                            lambda p, s, lim, b: read_listops_tsv(p, info.max_length, lim, b))
+
+
+register_task(TaskSpec(
+    name="listops", kind="classification", vocab_size=LISTOPS_VOCAB_SIZE, num_classes=NUM_CLASSES,
+    sources=("generate", "release"), load=load_listops, max_length=2000,
+    download_hint=RELEASE_HINT + ", or set data.source=generate to write a ListOps set offline",
+    num_train_default=2000, num_val_default=200, num_test_default=200,
+    # Generator (LRA: max_depth 10, max_args 10, kept iff min_tokens < length < max_tokens, length
+    # counting operators, digits and ']' but not the parentheses).
+    data=dict(min_tokens=500, max_tokens=2000, max_depth=10, max_args=10),
+))

@@ -23,10 +23,23 @@ from typing import NamedTuple
 import numpy as np
 from PIL import Image
 
-from lra.data.cache import ArrayBuilder
-from lra.data.errors import DataError, where
+from lra.data.cache import ArrayBuilder, cached_build, fingerprint
+from lra.data.dataset import split_limit
+from lra.data.errors import RELEASE_HINT, DataError, where
+from lra.data.pipeline import SPLITS
+from lra.data.release import resolve_release_dir
+from lra.data.tasks import TaskSpec, register_task
+from wavspa_flax.errors import ConfigError
 
 log = logging.getLogger("lra.data")
+
+# Difficulty names -> release folder names (contour length 6 / 9 / 14).
+PATHFINDER_DIFFICULTIES = {
+    "easy": "curv_baseline",
+    "intermediate": "curv_contour_length_9",
+    "hard": "curv_contour_length_14",
+}
+PATHFINDER_RESOLUTIONS = (32, 64, 128)
 
 
 class MetaRow(NamedTuple):
@@ -128,3 +141,73 @@ def read_pathfinder_rows(folder: str, rows: list[MetaRow], resolution: int, buil
     if i == 0 and n > 0:
         raise DataError(f"{what}: none of the {n} images listed in {folder}/metadata could be read; first: {first_bad}")
     return i, {"skipped": total, "skipped_by_reason": skipped}
+
+
+def pathfinder_folder(difficulty: str) -> str:
+    """Release folder name for a difficulty ('easy'|'intermediate'|'hard' or the folder name)."""
+    if difficulty in PATHFINDER_DIFFICULTIES:
+        return PATHFINDER_DIFFICULTIES[difficulty]
+    if difficulty in PATHFINDER_DIFFICULTIES.values():
+        return difficulty
+    raise ConfigError(
+        f"config.data.difficulty={difficulty!r}: expected one of {sorted(PATHFINDER_DIFFICULTIES)} "
+        f"or a folder name {sorted(PATHFINDER_DIFFICULTIES.values())}"
+    )
+
+
+def _existing(paths):
+    """Paths that exist (a missing image is a skipped image, not a fingerprint error)."""
+    return [p for p in paths if os.path.exists(p)]
+
+
+def load_pathfinder(config, info, root, cache_root):
+    """The three splits of one resolution/difficulty: generated offline or the release's folders."""
+    d = config.data
+    res = int(d.resolution)
+    folder_name = pathfinder_folder(str(d.difficulty))
+    if d.source == "generate":
+        from lra.data import pathfinder_gen
+
+        n_train, n_val, n_test = int(d.num_train), int(d.num_val), int(d.num_test)
+        total = n_train + n_val + n_test
+        folder = pathfinder_gen.generate_pathfinder(root, int(d.generator_seed), res, folder_name, total)
+        val_fraction, test_fraction = n_val / total, n_test / total
+    else:
+        folder = resolve_release_dir("pathfinder", root, f"pathfinder{res}/{folder_name}", ["metadata"])
+        val_fraction, test_fraction = float(d.val_fraction), float(d.test_fraction)
+    rows = split_rows(read_metadata(folder), val_fraction, test_fraction)
+    meta_dir = os.path.join(folder, "metadata")
+    meta_files = sorted(os.path.join(meta_dir, f) for f in os.listdir(meta_dir))
+    splits, stats = {}, {}
+    for split in SPLITS:
+        limit = split_limit(config, split)
+        split_rows_ = rows[split][:limit] if limit > 0 else rows[split]
+        what = f"pathfinder{res}/{folder_name} {split}"
+        params = dict(task="pathfinder", split=split, folder=os.path.abspath(folder), resolution=res,
+                      limit=limit, fractions=[val_fraction, test_fraction])
+        splits[split], stats[split] = cached_build(
+            cache_root, f"pathfinder{res}-{folder_name}-{split}", params,
+            lambda r=split_rows_: fingerprint(content_files=meta_files,
+                                              stat_files=_existing(os.path.join(folder, x.image) for x in r)),
+            lambda b, r=split_rows_, w=what: read_pathfinder_rows(folder, r, res, b, w),
+        )
+    return splits, stats
+
+
+def check_pathfinder(config) -> None:
+    res, n = int(config.data.resolution), int(config.max_length)
+    if res not in PATHFINDER_RESOLUTIONS:
+        raise ConfigError(f"config.data.resolution={res}: expected one of {PATHFINDER_RESOLUTIONS}")
+    if n != res * res:
+        raise ConfigError(f"pathfinder: config.max_length={n} but data.resolution={res} gives {res * res} pixel "
+                          f"tokens; set config.max_length={res * res}")
+
+
+register_task(TaskSpec(
+    name="pathfinder", kind="classification", vocab_size=256, num_classes=2, sources=("generate", "release"),
+    load=load_pathfinder, max_length=lambda data: int(data.resolution) ** 2, check=check_pathfinder,
+    download_hint=RELEASE_HINT + ", or set data.source=generate to draw a Pathfinder set offline",
+    num_train_default=400, num_val_default=50, num_test_default=50,
+    # Release split: ordered slices of the metadata rows, [0, 1-val-test) / val / test (LRA).
+    data=dict(resolution=32, difficulty="hard", val_fraction=0.1, test_fraction=0.1),
+))

@@ -47,7 +47,7 @@ import numpy as np
 from PIL import Image, ImageDraw
 from scipy import ndimage
 
-from lra.data.config import PATHFINDER_DIFFICULTIES
+from lra.data.pathfinder import PATHFINDER_DIFFICULTIES
 from lra.data.generated import atomic_write_text, ensure_generated
 from lra.data.pathfinder_paths import link_radius, place_paths
 

@@ -27,20 +27,20 @@ from typing import Iterator
 
 import numpy as np
 
-from lra.data.config import TaskInfo
+from lra.data.tasks import TaskInfo
+from wavspa_flax.errors import ConfigError
 
 SPLITS = ("train", "val", "test")
 
 
-def _check_batch(global_batch_size: int, num_devices: int) -> int:
+def check_global_batch(global_batch_size: int, num_devices: int, key: str = "global_batch_size") -> int:
+    """The per-device batch; a ConfigError naming ``key`` unless the devices divide the global batch."""
     if num_devices < 1 or global_batch_size < 1:
-        raise ValueError(
-            f"global_batch_size={global_batch_size} and num_devices={num_devices} must be >= 1"
-        )
+        raise ConfigError(f"{key}={global_batch_size} and the device count {num_devices} must be >= 1")
     if global_batch_size % num_devices:
-        raise ValueError(
-            f"global batch size {global_batch_size} is not divisible by the number of devices "
-            f"{num_devices}; choose a multiple of {num_devices}"
+        raise ConfigError(
+            f"{key}={global_batch_size} is not divisible by the {num_devices} local devices; "
+            f"set it to a multiple of {num_devices}"
         )
     return global_batch_size // num_devices
 
@@ -117,7 +117,7 @@ class Dataset:
 
     def train_batches(self, global_batch_size: int, num_devices: int, seed: int, start_step: int = 0) -> Iterator[dict]:
         """Infinite shuffled train batches [D, B/D, ...]; batch s depends only on (seed, s)."""
-        _check_batch(global_batch_size, num_devices)
+        check_global_batch(global_batch_size, num_devices)
         split = self._split("train")
         n = self.num_examples("train")
         if n == 0:
@@ -130,7 +130,7 @@ class Dataset:
 
     def eval_batches(self, split: str, global_batch_size: int, num_devices: int) -> Iterator[dict]:
         """One pass over `split` in order; the tail batch is kept, filled with weight-0 copies."""
-        _check_batch(global_batch_size, num_devices)
+        check_global_batch(global_batch_size, num_devices)
         arrays = self._split(split)
         n = self.num_examples(split)
         for start in range(0, n, global_batch_size):

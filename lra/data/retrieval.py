@@ -13,8 +13,11 @@ import os
 import numpy as np
 
 from lra.data.cache import ArrayBuilder
-from lra.data.encoding import Truncations, encode_bytes
-from lra.data.errors import DataError, where
+from lra.data.dataset import line_file_splits
+from lra.data.encoding import BYTE_VOCAB_SIZE, Truncations, encode_bytes
+from lra.data.errors import RELEASE_HINT, DataError, where
+from lra.data.release import resolve_release_dir
+from lra.data.tasks import TaskSpec, register_task
 from lra.data.tsv import count_rows, tsv_rows
 
 SPLIT_FILES = {"train": "new_aan_pairs.train.tsv", "val": "new_aan_pairs.eval.tsv", "test": "new_aan_pairs.test.tsv"}
@@ -54,3 +57,17 @@ def read_aan_tsv(path: str, max_length: int, limit: int, builder: ArrayBuilder) 
         raise DataError(f"{where(path)}: empty file (no rows)")
     trunc.report()
     return i, {"truncated": trunc.count}
+
+
+def load_retrieval(config, info, root, cache_root):
+    """The three AAN splits from the release's ``tsv_data/``."""
+    folder = resolve_release_dir(info.name, root, "tsv_data", list(SPLIT_FILES.values()))
+    files = {s: os.path.join(folder, f) for s, f in SPLIT_FILES.items()}
+    return line_file_splits(config, info, cache_root, files,
+                            lambda p, s, lim, b: read_aan_tsv(p, info.max_length, lim, b))
+
+
+register_task(TaskSpec(
+    name="retrieval", kind="dual", vocab_size=BYTE_VOCAB_SIZE, num_classes=2, sources=("release",),
+    load=load_retrieval, max_length=4000, download_hint=RELEASE_HINT,
+))

@@ -51,7 +51,7 @@ def test_batch_rows_stay_aligned():
 
 
 def test_indivisible_batch_is_a_clear_error():
-    with pytest.raises(ValueError, match="not divisible by the number of devices 4"):
+    with pytest.raises(ValueError, match="global_batch_size=6 is not divisible by the 4 local devices"):
         next(toy().train_batches(6, 4, seed=0))
     with pytest.raises(ValueError, match="not divisible"):
         next(toy().eval_batches("val", 6, 4))

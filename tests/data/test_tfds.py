@@ -7,7 +7,8 @@ import tensorflow_datasets as tfds
 from PIL import Image
 
 from lra.data import DataError, load_dataset
-from lra.data.tfds_tasks import tfds_split_names
+from lra.data import image
+from lra.data import text as text_task
 
 from .helpers import make_config
 
@@ -21,11 +22,9 @@ def mocked():
 
 
 def test_text_bytes_plus_one(tmp_path, mocked, monkeypatch):
-    from lra.data import tfds_tasks
-
     calls = []
-    real = tfds_tasks.read_imdb
-    monkeypatch.setattr(tfds_tasks, "read_imdb", lambda *a: calls.append(a[-1]) or real(*a))
+    real = text_task.read_imdb
+    monkeypatch.setattr(text_task, "read_imdb", lambda *a: calls.append(a[-1]) or real(*a))
     ds = load_dataset(make_config("text", tmp_path, max_length=12))
     assert len(calls) == 2  # train and test; val (= test) comes from the test split's cache entry
     assert ds.info.vocab_size == 257 and ds.info.num_classes == 2
@@ -69,9 +68,9 @@ def test_image_split_names():
     from lra.data import default_data_config
 
     d = default_data_config("image")
-    assert tfds_split_names("image", d) == {"train": "train[:90%]", "val": "train[90%:]", "test": "test"}
+    assert image.split_names(d) == {"train": "train[:90%]", "val": "train[90%:]", "test": "test"}
     d.val_percent = 20
-    assert tfds_split_names("image", d)["val"] == "train[80%:]"
+    assert image.split_names(d)["val"] == "train[80%:]"
 
 
 def test_missing_tfds_data_says_how_to_get_it(tmp_path):

@@ -11,16 +11,12 @@ import pytest
 import flax.linen as nn
 
 from tests.models.helpers import key, length_mask, masked_softmax_reference, random_qkv, tiny_config
-from wavspa_flax.attention import (
-    attention_factory,
-    favor_attention,
-    generalized_attention,
-    linear_attention,
-    linformer_attention,
-    longformer_attention,
-    orthogonal_random_features,
-    softmax_attention,
-)
+from wavspa_flax.attention import attention_factory
+from wavspa_flax.attention.full import softmax_attention
+from wavspa_flax.attention.linear import linear_attention
+from wavspa_flax.attention.linformer import linformer_attention
+from wavspa_flax.attention.longformer import longformer_attention
+from wavspa_flax.attention.performer import favor_attention, generalized_attention, orthogonal_random_features
 
 B, N, H, DH = 2, 13, 2, 4
 LENGTHS = [13, 8]
@@ -142,7 +138,7 @@ def test_favor_projection_is_fixed_and_not_a_parameter():
     class Two(nn.Module):
         @nn.compact
         def __call__(self, x):
-            return factory(10, "a")(x), factory(10, "b")(x)
+            return factory(length=10, name="a")(x), factory(length=10, name="b")(x)
 
     x = np.random.default_rng(2).normal(size=(1, 10, 8)).astype(np.float32)
     params = jax.jit(Two().init)(key(), x)["params"]

@@ -12,6 +12,7 @@ import pytest
 import tensorflow_datasets as tfds
 
 from lra import config as lra_config
+from wavspa_flax.errors import ConfigError
 from lra.train import train_and_evaluate
 
 from .conftest import REPO, smoke_config
@@ -71,7 +72,7 @@ def test_scale_presets_yield_to_command_line_overrides():
 
 
 def test_unknown_keys_and_variants_fail_clearly():
-    with pytest.raises(KeyError, match="model.no_such_field"):
+    with pytest.raises(ConfigError, match="model.no_such_field"):
         lra_config.load_config(f"{REPO}/configs/listops.py", {"model.no_such_field": 1})
     with pytest.raises(ValueError, match="unknown attention 'perfromer'"):
         lra_config.load_config(f"{REPO}/configs/listops.py:perfromer,ada")

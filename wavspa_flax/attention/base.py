@@ -1,10 +1,14 @@
-"""The interface shared by every attention module, and the multi-head projections around it.
+"""The attention interface, its registry, and the multi-head projections shared by the attentions.
 
 Every attention is a linen module called as ``attn(x, mask, deterministic=...)`` with
 ``x [B, n, f]``, ``mask [B, n]`` bool (True = valid key) or None, returning ``[B, n, f]``; the
 output width equals the input width whatever ``f`` is (a wavelet space may hand it bands of half
 the hidden width). Queries at masked positions get some finite output the caller ignores;
 masked keys never influence any output.
+
+:data:`ATTENTIONS` is the one registry of attentions: a new attention is one file in this package
+with ``@ATTENTIONS.register("<name>")`` on its class and its options declared as fields with
+:func:`~wavspa_flax.registry.option` (see :mod:`wavspa_flax.registry`).
 
 :class:`MultiHeadAttention` projects x to per-head q, k, v (``qkv_dim`` features split over
 ``num_heads``), optionally rotates q and k (RoPE), calls the subclass's ``attend`` on
@@ -21,6 +25,9 @@ import jax
 import jax.numpy as jnp
 
 from wavspa_flax.position import apply_rope
+from wavspa_flax.registry import Registry, option
+
+ATTENTIONS = Registry("model.attention")
 
 # Large finite negative logit for masked keys (no NaN when a row has no valid key).
 MASK_VALUE = -1e9
@@ -42,22 +49,40 @@ def zero_masked(x, mask):
     return jnp.where(mask.reshape(mask.shape + (1,) * (x.ndim - 2)), x, jnp.zeros((), x.dtype))
 
 
-class MultiHeadAttention(nn.Module):
+class Attention(nn.Module):
+    """Base of every attention: ``length`` is the longest sequence the module will see (only
+    Linformer sizes a parameter with it; None = the input's), ``dtype`` the compute dtype."""
+
+    length: int | None = None
+    dtype: Any = jnp.float32
+
+    @classmethod
+    def context_from_config(cls, model_cfg) -> dict[str, Any]:
+        """Constructor values taken from the model config outside ``attention`` (none here)."""
+        del model_cfg
+        return {}
+
+
+class MultiHeadAttention(Attention):
     """Base class: q/k/v projections, optional RoPE, ``attend``, output projection.
 
-    Attributes: ``num_heads``, ``qkv_dim`` (total q/k/v features, split over the heads),
-    ``dropout_rate`` (attention dropout, where the kernel has probabilities), ``use_bias``,
-    ``use_rope``, ``dtype`` (compute dtype; params are float32), ``length`` (the longest sequence
-    the module will see; only Linformer needs it for its projection's size, None = the input's).
+    ``num_heads``, ``qkv_dim`` (total q/k/v features, split over the heads), ``dropout_rate``
+    (attention dropout, where the kernel has probabilities) and ``use_rope`` come from the model
+    config (:meth:`context_from_config`); params are float32.
     """
 
     num_heads: int = 1
     qkv_dim: int = 64
     dropout_rate: float = 0.0
-    use_bias: bool = False
     use_rope: bool = False
-    dtype: Any = jnp.float32
-    length: int | None = None
+    use_bias: bool = option(
+        False, "bias on the q/k/v/out projections; the official code: False for full, longformer and "
+        "performer, True for linformer and linear (their registrations preset it)")
+
+    @classmethod
+    def context_from_config(cls, model_cfg) -> dict[str, Any]:
+        return dict(num_heads=model_cfg.num_heads, qkv_dim=model_cfg.qkv_dim,
+                    dropout_rate=float(model_cfg.attention_dropout), use_rope=model_cfg.position == "rope")
 
     def attend(self, q, k, v, mask, deterministic: bool):  # pragma: no cover - abstract
         """``q, k, v [B, n, H, dh]``, ``mask [B, n] | None`` -> ``[B, n, H, dh]``."""
@@ -72,8 +97,6 @@ class MultiHeadAttention(nn.Module):
     @nn.compact
     def __call__(self, x, mask=None, *, deterministic: bool = True):
         features = x.shape[-1]
-        if self.qkv_dim % self.num_heads:
-            raise ValueError(f"qkv_dim {self.qkv_dim} is not divisible by num_heads {self.num_heads}")
         head_dim = self.qkv_dim // self.num_heads
         x = x.astype(self.dtype)
         projection = lambda name: nn.DenseGeneral(  # noqa: E731

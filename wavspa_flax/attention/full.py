@@ -21,7 +21,8 @@ import jax
 import jax.numpy as jnp
 from jax import lax
 
-from wavspa_flax.attention.base import MASK_VALUE, MultiHeadAttention, dropout_probs, key_mask
+from wavspa_flax.attention.base import ATTENTIONS, MASK_VALUE, MultiHeadAttention, dropout_probs, key_mask
+from wavspa_flax.registry import option
 
 
 def _block(q, k, v, mask, dropout_rate: float, rng):
@@ -74,11 +75,18 @@ def _chunked(q, k, v, mask, dropout_rate, rng, chunk_size):
     return out.swapaxes(0, 1).reshape(b, num_chunks * block, h, dh)[:, :n]
 
 
+IMPLS = ("auto", "einsum", "chunked", "dot_product_attention")
+
+
+@ATTENTIONS.register("full", aliases=("transformer",))
 class FullAttention(MultiHeadAttention):
     """Multi-head softmax attention (``impl``/``chunk_size``: see the module docstring)."""
 
-    impl: str = "auto"
-    chunk_size: int = 1024
+    impl: str = option("auto", "'auto' (einsum, or chunked above chunk_size) | 'einsum' | 'chunked' | "
+                       "'dot_product_attention' (fused kernels on GPU; no attention dropout)",
+                       key="full_impl", choices=IMPLS)
+    chunk_size: int = option(1024, "query block size of the chunked form (memory O(chunk n)); 0 = never chunk",
+                             minimum=0)
 
     def attend(self, q, k, v, mask, deterministic):
         return softmax_attention(

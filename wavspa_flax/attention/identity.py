@@ -1,7 +1,7 @@
 """Ablation / test "attentions" with the shared interface.
 
-* :class:`IdentityAttention` returns its input (tests: a space around it must reconstruct x).
-* :class:`LinearMap` is the Table 9 'Linear' ablation's mixer: one learned affine map over the
+* ``identity`` returns its input (tests: a space around it must reconstruct x).
+* ``linear_map``, the Table 9 'Linear' ablation's mixer: one learned affine map over the
   features, ``y = x W + b`` with ``W [f, f]`` (identity-initialised, zero bias), applied to every
   coefficient independently; all mixing along the sequence then comes from the wavelet transform
   alone, so the space is linear end to end.
@@ -9,16 +9,15 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 import flax.linen as nn
 import jax.numpy as jnp
 
+from wavspa_flax.attention.base import ATTENTIONS, Attention
 
-class IdentityAttention(nn.Module):
+
+@ATTENTIONS.register("identity", ablation=True)
+class IdentityAttention(Attention):
     """``y = x`` (no parameters)."""
-
-    dtype: Any = jnp.float32
 
     @nn.compact
     def __call__(self, x, mask=None, *, deterministic: bool = True):
@@ -31,10 +30,9 @@ def _identity_init(key, shape, dtype=jnp.float32):
     return jnp.eye(shape[0], shape[1], dtype=dtype)
 
 
-class LinearMap(nn.Module):
+@ATTENTIONS.register("linear_map", ablation=True)
+class LinearMap(Attention):
     """``y = x W + b`` over the feature axis (``W`` identity-initialised)."""
-
-    dtype: Any = jnp.float32
 
     @nn.compact
     def __call__(self, x, mask=None, *, deterministic: bool = True):

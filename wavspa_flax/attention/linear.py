@@ -10,7 +10,7 @@ from __future__ import annotations
 import jax
 import jax.numpy as jnp
 
-from wavspa_flax.attention.base import MultiHeadAttention, zero_masked
+from wavspa_flax.attention.base import ATTENTIONS, MultiHeadAttention, zero_masked
 
 EPS = 1e-6
 
@@ -39,6 +39,7 @@ def linear_attention(q, k, v, mask=None):
     return kernel_attention(elu_feature_map(q), elu_feature_map(k), v, mask)
 
 
+@ATTENTIONS.register("linear", preset={"use_bias": True})
 class LinearAttention(MultiHeadAttention):
     """Multi-head Linear Transformer attention."""
 

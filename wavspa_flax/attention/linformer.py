@@ -16,8 +16,9 @@ import jax
 import jax.numpy as jnp
 import flax.linen as nn
 
-from wavspa_flax.attention.base import MultiHeadAttention, zero_masked
+from wavspa_flax.attention.base import ATTENTIONS, MultiHeadAttention, zero_masked
 from wavspa_flax.attention.full import softmax_attention
+from wavspa_flax.registry import option
 
 
 @functools.partial(jax.jit, static_argnames=("dropout_rate",))
@@ -30,10 +31,11 @@ def linformer_attention(q, k, v, projection, mask=None, *, dropout_rate: float =
     return softmax_attention(q, k_low, v_low, None, dropout_rate=dropout_rate, rng=rng)
 
 
+@ATTENTIONS.register("linformer", preset={"use_bias": True})
 class LinformerAttention(MultiHeadAttention):
     """Multi-head Linformer; ``k`` projected rows; ``length`` sizes E (default: the input length)."""
 
-    k: int = 128
+    k: int = option(128, "projected length k (the official code: 128)", key="linformer_k", minimum=1)
 
     def attend(self, q, k, v, mask, deterministic):
         n = k.shape[1]

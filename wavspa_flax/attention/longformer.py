@@ -20,8 +20,9 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from wavspa_flax.attention.base import MASK_VALUE, MultiHeadAttention, dropout_probs
+from wavspa_flax.attention.base import ATTENTIONS, MASK_VALUE, MultiHeadAttention, dropout_probs
 from wavspa_flax.attention.full import softmax_attention
+from wavspa_flax.registry import option
 
 
 def _blocks_with_neighbours(x, b: int, num_blocks: int):
@@ -76,11 +77,16 @@ def longformer_attention(q, k, v, mask=None, *, window: int, num_global: int = 0
     return out[:, :n]
 
 
+@ATTENTIONS.register("longformer")
 class LongformerAttention(MultiHeadAttention):
     """Multi-head Longformer attention (``window`` total width, ``num_global`` global tokens)."""
 
-    window: int = 512
-    num_global: int = 1
+    window: int = option(512, "total window width: keys with -window/2 < j - i <= window/2 (official: 512)",
+                         minimum=1)
+    num_global: int = option(
+        0, "global tokens (the first positions). Default 0: LRA's and the official WavSpA Longformer have "
+        "none, and inside a wavelet space position 0 of a band has no special meaning",
+        key="num_global_tokens", minimum=0)
 
     def attend(self, q, k, v, mask, deterministic):
         return longformer_attention(

@@ -22,8 +22,9 @@ import flax.linen as nn
 import jax
 import jax.numpy as jnp
 
-from wavspa_flax.attention.base import MultiHeadAttention
+from wavspa_flax.attention.base import ATTENTIONS, MultiHeadAttention
 from wavspa_flax.attention.linear import kernel_attention
+from wavspa_flax.registry import option
 
 GENERALIZED_EPS = 1e-3
 
@@ -80,20 +81,22 @@ def _path_constant(path) -> int:
     return zlib.crc32("/".join(map(str, path)).encode()) & 0x7FFFFFFF
 
 
+@ATTENTIONS.register("performer")
 class PerformerAttention(MultiHeadAttention):
     """Multi-head Performer; ``kernel`` 'generalized' | 'favor', ``num_features``, ``seed``."""
 
-    kernel: str = "generalized"
-    num_features: int = 256
-    seed: int = 0
+    kernel: str = option(
+        "generalized", "'generalized' (the official code's ReLU(x)+1e-3 kernel, no random features: made the "
+        "paper's numbers) | 'favor' (FAVOR+ positive orthogonal random features, the paper's A.2)",
+        key="performer_kernel", choices=("generalized", "favor"))
+    num_features: int = option(256, "FAVOR+ random features m (A.4: 256 text tasks, 512 image tasks)", minimum=1)
+    seed: int = option(0, "seed of the fixed FAVOR+ projection (not a parameter)", key="performer_seed", minimum=0)
 
     def attend(self, q, k, v, mask, deterministic):
         norm = lambda name, x: nn.LayerNorm(dtype=self.dtype, param_dtype=jnp.float32, name=name)(x)  # noqa: E731
         q, k, v = norm("query_norm", q), norm("key_norm", k), norm("value_norm", v)
         if self.kernel == "generalized":
             return generalized_attention(q, k, v, mask)
-        if self.kernel != "favor":
-            raise ValueError(f"unknown performer kernel {self.kernel!r}; expected 'generalized' or 'favor'")
         key = jax.random.fold_in(jax.random.PRNGKey(self.seed), _path_constant(self.scope.path))
         projection = orthogonal_random_features(key, self.num_features, q.shape[-1])
         return favor_attention(q, k, v, projection, mask)

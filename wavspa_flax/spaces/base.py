@@ -1,8 +1,13 @@
-"""What every transformed space shares: the factory type and attention over coefficient bands.
+"""What every transformed space shares: the registry and attention over coefficient bands.
 
 A space is a linen module ``space(x [B, n, d], mask [B, n] | None, *, deterministic) -> [B, n, d]``
-holding an :class:`~wavspa_flax.attention.AttentionFactory` (eq. 1-3: forward transform,
-attention on the coefficients, backward transform). Band layouts (``layout``):
+holding a factory of its attention (eq. 1-3: forward transform, attention on the coefficients,
+backward transform). :data:`SPACES` is the one registry of spaces: a new space is one file in this
+package with ``@SPACES.register("<name>")`` on its class (options declared with
+:func:`~wavspa_flax.registry.option`; ``preset`` holds the values choosing it sets, e.g. Table 6's
+lifting level 3). Registration meta ``attention='<kind>'`` forces the attention inside the space.
+
+Band layouts (``layout``):
 
 * ``'per_band'`` (default; the official code behind the paper's numbers, reference D.1a): each
   band gets its own attention module (own weights); bands never see each other. With full
@@ -14,25 +19,41 @@ attention on the coefficients, backward transform). Band layouts (``layout``):
 
 from __future__ import annotations
 
-import dataclasses
-
 import jax.numpy as jnp
 import numpy as np
 
 from wavspa_flax.attention.base import zero_masked
+from wavspa_flax.registry import Registry
 
+SPACES = Registry("model.space")
 LAYOUTS = ("per_band", "per_band_shared", "joint")
 
 
-@dataclasses.dataclass(frozen=True)
-class ModuleFactory:
-    """``factory(**more)`` -> ``cls(**options, **more)``; hashable (a valid module attribute)."""
+def _per_band(attention, bands, masks, deterministic):
+    return [attention(length=b.shape[-2], name=f"band_{j}")(b, m, deterministic=deterministic)
+            for j, (b, m) in enumerate(zip(bands, masks))]
 
-    cls: type
-    options: tuple = ()  # (key, value) pairs
 
-    def __call__(self, **more):
-        return self.cls(**dict(self.options), **more)
+def _per_band_shared(attention, bands, masks, deterministic):
+    shared = attention(length=max(b.shape[-2] for b in bands), name="attention")
+    return [shared(b, m, deterministic=deterministic) for b, m in zip(bands, masks)]
+
+
+def _joint(attention, bands, masks, deterministic):
+    widths = {b.shape[-1] for b in bands}
+    if len(widths) > 1:
+        raise ValueError(f"layout 'joint' needs bands of one feature width, got {sorted(widths)}")
+    lengths = [b.shape[-2] for b in bands]
+    joint_mask = None
+    if any(m is not None for m in masks):
+        joint_mask = jnp.concatenate(
+            [jnp.ones(b.shape[:-1], bool) if m is None else m for b, m in zip(bands, masks)], axis=-1)
+    joint = attention(length=sum(lengths), name="attention")(
+        jnp.concatenate(bands, axis=-2), joint_mask, deterministic=deterministic)
+    return jnp.split(joint, [int(s) for s in np.cumsum(lengths)[:-1]], axis=-2)
+
+
+_LAYOUT_FNS = {"per_band": _per_band, "per_band_shared": _per_band_shared, "joint": _joint}
 
 
 def attend_bands(attention, bands, masks, layout: str, deterministic: bool):
@@ -42,29 +63,5 @@ def attend_bands(attention, bands, masks, layout: str, deterministic: bool):
     submodules: ``band_<j>`` per band, or one ``attention``). Outputs at masked coefficients are
     zeroed, so coefficients that only see padding feed nothing into the backward transform.
     """
-    lengths = [b.shape[-2] for b in bands]
-    if layout == "per_band":
-        outs = [attention(n_j, f"band_{j}")(b, m, deterministic=deterministic)
-                for j, (n_j, b, m) in enumerate(zip(lengths, bands, masks))]
-    elif layout == "per_band_shared":
-        shared = attention(max(lengths), "attention")
-        outs = [shared(b, m, deterministic=deterministic) for b, m in zip(bands, masks)]
-    elif layout == "joint":
-        widths = {b.shape[-1] for b in bands}
-        if len(widths) > 1:
-            raise ValueError(
-                f"space.layout='joint' needs bands of one feature width, got {sorted(widths)} "
-                "(a 2-D transform with level > 1); use layout='per_band' or space.dims='1d'"
-            )
-        joint_mask = None
-        if any(m is not None for m in masks):
-            joint_mask = jnp.concatenate(
-                [jnp.ones(b.shape[:-1], bool) if m is None else m for b, m in zip(bands, masks)], axis=-1
-            )
-        joint = attention(sum(lengths), "attention")(
-            jnp.concatenate(bands, axis=-2), joint_mask, deterministic=deterministic
-        )
-        outs = jnp.split(joint, [int(s) for s in np.cumsum(lengths)[:-1]], axis=-2)
-    else:
-        raise ValueError(f"space.layout = {layout!r} is not valid; expected one of {LAYOUTS}")
+    outs = _LAYOUT_FNS[layout](attention, bands, masks, deterministic)
     return [zero_masked(o, m) for o, m in zip(outs, masks)]

@@ -22,8 +22,18 @@ import flax.linen as nn
 import jax.numpy as jnp
 
 from wavspa_flax.attention.base import zero_masked
+from wavspa_flax.registry import option
+from wavspa_flax.spaces.base import SPACES
 
 
+def dims_option():
+    """The ``space.dims`` option, shared by the fixed wavelet and the Fourier spaces."""
+    return option("2d", "'2d': over sequence and hidden (fixed: 2-D db2 wavelet, the paper's text; fourier: "
+                  "2-D FFT) | '1d': along the sequence per channel (fixed: the official code's transform; "
+                  "fourier: rFFT)", choices=("1d", "2d"))
+
+
+@SPACES.register("none")
 class InputSpace(nn.Module):
     """``none``: the attention on the input sequence."""
 
@@ -32,7 +42,7 @@ class InputSpace(nn.Module):
 
     @nn.compact
     def __call__(self, x, mask=None, *, deterministic: bool = True):
-        return self.attention(x.shape[-2], "attention")(x, mask, deterministic=deterministic)
+        return self.attention(length=x.shape[-2], name="attention")(x, mask, deterministic=deterministic)
 
 
 def fourier_forward_real(x, dims: str):
@@ -41,11 +51,12 @@ def fourier_forward_real(x, dims: str):
     return jnp.fft.fftn(x.astype(jnp.float32), axes=axes, norm="ortho").real
 
 
+@SPACES.register("fourier")
 class FourierSpace(nn.Module):
     """``fourier`` (``forward_only=False``) and ``fourier_forward`` (``True``); see module docstring."""
 
     attention: Any
-    dims: str = "2d"
+    dims: str = dims_option()
     forward_only: bool = False
     dtype: Any = jnp.float32
 
@@ -55,13 +66,13 @@ class FourierSpace(nn.Module):
         x = zero_masked(x, mask).astype(jnp.float32)
         if self.forward_only:
             z = fourier_forward_real(x, self.dims).astype(self.dtype)
-            return self.attention(n, "attention")(z, None, deterministic=deterministic)
+            return self.attention(length=n, name="attention")(z, None, deterministic=deterministic)
         if self.dims == "2d":
             c = jnp.fft.fft2(x, axes=(-2, -1), norm="ortho")
         else:
             c = jnp.fft.rfft(x, axis=-2, norm="ortho")
         z = jnp.concatenate([c.real, c.imag], axis=-1).astype(self.dtype)
-        h = self.attention(z.shape[-2], "attention")(z, None, deterministic=deterministic)
+        h = self.attention(length=z.shape[-2], name="attention")(z, None, deterministic=deterministic)
         h = h.astype(jnp.float32)
         hc = h[..., :d] + 1j * h[..., d:]
         if self.dims == "2d":
@@ -69,3 +80,6 @@ class FourierSpace(nn.Module):
         else:
             y = jnp.fft.irfft(hc, n=n, axis=-2, norm="ortho")
         return y.astype(self.dtype)
+
+
+SPACES.add("fourier_forward", FourierSpace, fixed={"forward_only": True})

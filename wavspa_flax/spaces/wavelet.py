@@ -37,7 +37,11 @@ import jax.numpy as jnp
 
 from wavspa_flax import wavelets as wl
 from wavspa_flax.attention.base import zero_masked
-from wavspa_flax.spaces.base import attend_bands
+from wavspa_flax.errors import ConfigError
+from wavspa_flax.registry import option
+from wavspa_flax.spaces.base import LAYOUTS, SPACES, attend_bands
+from wavspa_flax.spaces.fourier import dims_option
+from wavspa_flax.wavelets.init import LATTICE_INITS, SCALING_INITS
 
 
 class Transform(NamedTuple):
@@ -120,17 +124,31 @@ def filter_transform(bank, filter_length: int, level: int, mode: str, n: int, ch
     )
 
 
+def wavelet_name(name: str) -> None:
+    """Option check: ``name`` is a pywt discrete wavelet (the library's message lists close matches)."""
+    try:
+        wl.filter_bank(name)
+    except wl.UnknownWaveletError as error:
+        raise wl.UnknownWaveletError(f"is not a wavelet: {error}") from None
+
+
+def _even(value: int) -> None:
+    if value % 2:
+        raise ConfigError("must be even (QMF pairs; ortho uses L/2 lattice angles)")
+
+
 class WaveletSpace(nn.Module):
     """Base of the wavelet spaces; subclasses implement ``transform(n, d) -> Transform``.
 
-    Attributes: ``attention`` (an AttentionFactory), ``level``, ``mode`` (boundary),
-    ``layout`` ('per_band' | 'per_band_shared' | 'joint', see :mod:`wavspa_flax.spaces.base`).
+    ``attention`` is the factory of the attention modules (one per band with layout 'per_band').
     """
 
     attention: Any
-    level: int = 1
-    mode: str = "periodization"
-    layout: str = "per_band"
+    level: int = option(1, "decomposition levels (fixed/linear/ada/ortho: Table 6 uses 1, lift 3)", minimum=0)
+    mode: str = option("periodization", "boundary mode of the wavelet transforms; 'periodization' gives "
+                       "bands of exactly ceil(n / 2^j) (A.6: 4096 -> 2048, 1024, 512, 512)", choices=wl.MODES)
+    layout: str = option("per_band", "'per_band' (own attention weights per band, the official code) | "
+                         "'per_band_shared' | 'joint' (bands concatenated, one attention)", choices=LAYOUTS)
     dtype: Any = jnp.float32
 
     def transform(self, n: int, d: int) -> Transform:  # pragma: no cover - abstract
@@ -158,14 +176,24 @@ class WaveletSpace(nn.Module):
         return y.astype(self.dtype)
 
 
+@SPACES.register("fixed", preset={"wavelet": "db2", "level": 1})
 class FixedWaveletSpace(WaveletSpace):
     """``fixed`` (and ``linear``): a named pywt wavelet, 2-D (default) or 1-D (see module doc)."""
 
-    wavelet: str = "db2"
-    dims: str = "2d"
+    wavelet: str = option("db2", "pywt wavelet of the fixed and linear spaces (A.4: db2, level 1)",
+                          check=wavelet_name)
+    dims: str = dims_option()
+
+    @classmethod
+    def check_options(cls, options) -> None:
+        if options["dims"] == "2d" and options["layout"] == "joint" and options["level"] != 1:
+            raise ConfigError(
+                "config.model.space.layout='joint' with dims='2d' needs space.level=1: the 2-D bands of "
+                "different levels have different hidden widths and cannot be concatenated. Use "
+                "layout='per_band' or dims='1d'.")
 
     def transform(self, n, d):
-        length = wl.filter_bank(self.wavelet).dec_lo.shape[-1]
+        length = wl.bank_length(self.wavelet)
         if self.dims == "1d":
             return filter_transform(self.wavelet, length, self.level, self.mode, n, None)
         return Transform(
@@ -177,16 +205,26 @@ class FixedWaveletSpace(WaveletSpace):
         )
 
 
-class AdaWaveletSpace(WaveletSpace):
+class LearnedFilterSpace(WaveletSpace):
+    """Base of the spaces with learned filters of length ``wavelet_length`` (ada, ortho)."""
+
+    wavelet_length: int = option(40, "filter length L (Table 6: Ada 40, Text 16; Ortho 16)", minimum=2,
+                                 check=_even)
+
+
+@SPACES.register("ada", preset={"level": 1})
+class AdaWaveletSpace(LearnedFilterSpace):
     """AdaWavSpA (3.2): ``scaling_filters [d, L]`` learned, QMF high-pass (eq. 4), per channel.
 
-    ``scaling_init`` (config ``space.init``): 'wavelet' (the scaling filter of ``init_wavelet``, default db{L/2} as the official
-    code), 'gaussian' N(0, 0.02), 'damped_cos' (Table 11); via ``wavelets.init_scaling_filters``.
+    Initialised by ``wavelets.init_scaling_filters`` (config ``space.init``; the field cannot be
+    called ``init``, which would shadow ``Module.init``).
     """
 
-    wavelet_length: int = 40
-    scaling_init: str = "wavelet"  # config key space.init (``init`` would shadow Module.init)
-    init_wavelet: str = ""
+    scaling_init: str = option("wavelet", "Ada initialiser: 'wavelet' (the scaling filter of init_wavelet) | "
+                               "'gaussian' N(0, 0.02) | 'damped_cos' (Table 11)", key="init",
+                               choices=SCALING_INITS)
+    init_wavelet: str = option("", "Ada 'wavelet' init; '' -> db{L/2} (the official code)",
+                               check=lambda name: name and wavelet_name(name))
 
     def transform(self, n, d):
         length = self.wavelet_length
@@ -199,7 +237,8 @@ class AdaWaveletSpace(WaveletSpace):
         return filter_transform(wl.qmf_filter_bank(filters), length, self.level, self.mode, n, -1)
 
 
-class OrthoWaveletSpace(WaveletSpace):
+@SPACES.register("ortho", preset={"wavelet_length": 16, "level": 1})
+class OrthoWaveletSpace(LearnedFilterSpace):
     """OrthoWavSpA (3.3): ``angles [d, L/2]`` -> lattice (orthogonal) scaling filters per channel.
 
     ``ortho_init``: 'uniform' U[0, 2 pi) (the official code) or 'wavelet' (the exact lattice angles
@@ -208,9 +247,10 @@ class OrthoWaveletSpace(WaveletSpace):
     to sum pi/4 first so the filter also sums to sqrt(2) (a true scaling filter).
     """
 
-    wavelet_length: int = 16
-    ortho_init: str = "uniform"
-    ortho_lowpass: bool = False
+    ortho_init: str = option("uniform", "'uniform' U[0, 2 pi) angles (the official code) | 'wavelet' (the "
+                             "lattice angles of db{L/2})", choices=LATTICE_INITS)
+    ortho_lowpass: bool = option(False, "False: the raw lattice filter (official) | True: angles shifted to "
+                                 "sum pi/4 so the filter sums to sqrt 2")
 
     def transform(self, n, d):
         length = self.wavelet_length
@@ -222,6 +262,7 @@ class OrthoWaveletSpace(WaveletSpace):
         return filter_transform(wl.qmf_filter_bank(filters), length, self.level, self.mode, n, -1)
 
 
+@SPACES.register("lift", preset={"level": 3})
 class LiftingSpace(WaveletSpace):
     """LiftWavSpA (3.4): lifting along the sequence, bands ``[s_L, d_L, ..., d_1]`` of ceil(n/2^j).
 
@@ -232,8 +273,10 @@ class LiftingSpace(WaveletSpace):
     ``mode`` is unused (lifting is circular).
     """
 
-    lifting_learnable: bool = False
-    lifting_filter_length: int = 2
+    lifting_learnable: bool = option(False, "learnable predict/update filters (off: LeGall 5/3, 0 parameters "
+                                     "as every official lift config and Table 8)")
+    lifting_filter_length: int = option(2, "taps of each learnable lifting filter (even)", minimum=2,
+                                        check=_even)
 
     def transform(self, n, d):
         taps = self.lifting_filter_length if self.lifting_learnable else 2
@@ -249,3 +292,6 @@ class LiftingSpace(WaveletSpace):
             inverse=lambda c: seq_lifting_rec(c, predict, update, channel_axis=channel_axis, length=n),
             masks=lambda m: lifting_masks(m, level=self.level, taps=taps),
         )
+
+
+SPACES.add("linear", FixedWaveletSpace, preset={"wavelet": "db2", "level": 1}, attention="linear_map")

@@ -30,7 +30,7 @@ from wavspa_flax.wavelets.errors import (
     UnknownWaveletError,
 )
 from wavspa_flax.wavelets.extension import MODES
-from wavspa_flax.wavelets.filters import FilterBank, filter_bank, max_level, qmf_filter_bank
+from wavspa_flax.wavelets.filters import FilterBank, bank_length, filter_bank, max_level, qmf_filter_bank
 from wavspa_flax.wavelets.init import init_lattice_angles, init_lifting_weights, init_scaling_filters
 from wavspa_flax.wavelets.lattice import lattice_angles, lattice_filter_bank, lattice_scaling_filter, project_lowpass
 from wavspa_flax.wavelets.lifting import (
@@ -45,6 +45,7 @@ __all__ = [
     "MODES",
     "CoefficientShapeError",
     "FilterBank",
+    "bank_length",
     "FilterLengthError",
     "InputDtypeError",
     "LevelError",

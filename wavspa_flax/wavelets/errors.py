@@ -2,7 +2,9 @@
 
 Every check raises with a message that names the offending argument, the value received and how
 to fix it. The exception classes subclass the builtin ones callers would expect (``ValueError`` /
-``TypeError``), so ``except ValueError`` keeps working.
+``TypeError``), so ``except ValueError`` keeps working; the argument errors are also
+:class:`~wavspa_flax.errors.ConfigError` (a wrong wavelet name or level in a config is the user's
+to fix, reported in one line by the command line).
 """
 from __future__ import annotations
 
@@ -12,20 +14,22 @@ from typing import Sequence
 import jax.numpy as jnp
 import numpy as np
 
+from wavspa_flax.errors import ConfigError
 
-class UnknownWaveletError(ValueError):
+
+class UnknownWaveletError(ConfigError):
     """A wavelet name that ``pywt.wavelist(kind='discrete')`` does not know."""
 
 
-class LevelError(ValueError):
+class LevelError(ConfigError):
     """A decomposition level outside ``0..max_level`` for the signal length."""
 
 
-class FilterLengthError(ValueError):
+class FilterLengthError(ConfigError):
     """A filter of unusable length (odd lattice length, unequal bank lengths, ...)."""
 
 
-class ModeError(ValueError):
+class ModeError(ConfigError):
     """An unknown signal-extension mode."""
 
 
