@@ -216,11 +216,19 @@ def test_sample_indices_uniform_and_prefix():
     np.testing.assert_array_equal(hs.sample_indices(8, 0.5), [0, 2, 4, 6])
     np.testing.assert_array_equal(hs.sample_indices(16, 0.25), [0, 4, 8, 12])
     np.testing.assert_array_equal(hs.sample_indices(8, 0.5, how="prefix"), [0, 1, 2, 3])
-    idx = hs.sample_indices(9, 0.5)  # floor(4.5) = 4 tokens spread over 9
-    np.testing.assert_array_equal(idx, [0, 2, 4, 6])
+    np.testing.assert_array_equal(hs.sample_indices(9, 0.5), [0, 2, 4, 6])  # floor(4.5) = 4 tokens
+    np.testing.assert_array_equal(hs.sample_indices(11, 0.4), [0, 2, 5, 8])  # floor(k * 11 / 4)
     assert len(hs.sample_indices(101, 0.25)) == 25
     with pytest.raises(ValueError):
         hs.sample_indices(8, 0.01)
+
+
+def test_restricting_a_softmax_map_equals_the_softmax_of_the_restricted_scores():
+    scores = np.random.default_rng(9).normal(size=(2, 12, 12))
+    idx = np.array([1, 4, 7, 10])
+    sub = hs.restrict_map(softmax(scores), idx)
+    np.testing.assert_allclose(sub, softmax(scores[:, idx][:, :, idx]), rtol=1e-12)
+    np.testing.assert_allclose(sub.sum(axis=-1), 1.0)
 
 
 @pytest.mark.parametrize("alpha", [0.5, 0.25])
