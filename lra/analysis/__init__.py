@@ -3,6 +3,8 @@
 * :mod:`.head_spectra` - attention maps ``[..., n, n]``: spectra, band fractions, selectivity,
   entropies, position-spectrum correlation, scale sensitivity, wavelet reconstruction
   ("Wavelet-like properties in transformers", eq. 1-11); per-head dicts and (layer, head) tables.
+* :mod:`.learned_wavelets` - learned scaling filters ``[channels, L]``: symmetry (WavSpA A.7),
+  frequency responses, distance from the initial filters.
 """
 from lra.analysis.head_spectra import (
     BAND_EDGES,
@@ -31,6 +33,7 @@ from lra.analysis.head_spectra import (
     wavelet_coefficients,
     wavelet_entropy,
 )
+from lra.analysis.learned_wavelets import frequency_grid, frequency_response, highpass, relative_change, symmetry
 
 __all__ = [
     "BAND_EDGES",
@@ -39,9 +42,12 @@ __all__ = [
     "default_level",
     "fft_length",
     "format_table",
+    "frequency_grid",
+    "frequency_response",
     "hann_window",
     "head_metrics",
     "head_table",
+    "highpass",
     "layer_correlation",
     "layer_table",
     "pearson",
@@ -49,6 +55,7 @@ __all__ = [
     "positional_entropy",
     "psd",
     "reconstruction_error",
+    "relative_change",
     "restrict_map",
     "row_entropies",
     "sample_indices",
@@ -56,6 +63,7 @@ __all__ = [
     "scale_sensitivity",
     "selectivity",
     "spectral_entropy",
+    "symmetry",
     "wavelet_coefficients",
     "wavelet_entropy",
 ]
