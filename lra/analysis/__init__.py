@@ -5,6 +5,8 @@
   ("Wavelet-like properties in transformers", eq. 1-11); per-head dicts and (layer, head) tables.
 * :mod:`.learned_wavelets` - learned scaling filters ``[channels, L]``: symmetry (WavSpA A.7),
   frequency responses, distance from the initial filters.
+* :mod:`.position_kernels` - position tables ``[n, d]``: kernel ``P P^T``, its shift-invariant
+  part, spectrum and shift-invariance fraction.
 """
 from lra.analysis.head_spectra import (
     BAND_EDGES,
@@ -34,6 +36,15 @@ from lra.analysis.head_spectra import (
     wavelet_entropy,
 )
 from lra.analysis.learned_wavelets import frequency_grid, frequency_response, highpass, relative_change, symmetry
+from lra.analysis.position_kernels import (
+    kernel_spectrum,
+    offset_average,
+    offsets,
+    position_kernel,
+    shift_invariance,
+    toeplitz_fraction,
+    toeplitz_projection,
+)
 
 __all__ = [
     "BAND_EDGES",
@@ -48,9 +59,13 @@ __all__ = [
     "head_metrics",
     "head_table",
     "highpass",
+    "kernel_spectrum",
     "layer_correlation",
     "layer_table",
+    "offset_average",
+    "offsets",
     "pearson",
+    "position_kernel",
     "position_spectrum_correlation",
     "positional_entropy",
     "psd",
@@ -62,8 +77,11 @@ __all__ = [
     "scale_names",
     "scale_sensitivity",
     "selectivity",
+    "shift_invariance",
     "spectral_entropy",
     "symmetry",
+    "toeplitz_fraction",
+    "toeplitz_projection",
     "wavelet_coefficients",
     "wavelet_entropy",
 ]
