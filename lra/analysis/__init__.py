@@ -35,7 +35,13 @@ from lra.analysis.head_spectra import (
     wavelet_coefficients,
     wavelet_entropy,
 )
-from lra.analysis.learned_wavelets import frequency_grid, frequency_response, highpass, relative_change, symmetry
+from lra.analysis.learned_wavelets import (
+    frequency_grid,
+    frequency_response,
+    highpass,
+    relative_change,
+    symmetry,
+)
 from lra.analysis.position_kernels import (
     kernel_spectrum,
     offset_average,

@@ -19,6 +19,10 @@ Spectra (eq. 1). ``P(w) = |DFT(window * a)|^2`` with
   (so the band edges 0.25 and 0.75 of Nyquist fall exactly on bins). Pass ``nfft`` yourself to use
   one grid for several lengths; it must be a multiple of 8 and ``>= n``.
 
+The row's mean is not removed before the transform (the seed removes nothing): a row of a
+probability distribution has a DC term of at least ``1/n`` per key, so most of its power is
+usually in the low band.
+
 The one-sided spectrum has ``K = nfft / 2 + 1`` bins at ``f_k = k / (K - 1)`` in units of the
 Nyquist frequency (0 = DC, 1 = Nyquist = 1/2 cycle per token). The metrics depend on ``nfft``
 (padding adds correlated bins), so compare values computed with the same rule.
@@ -396,7 +400,7 @@ def scale_sensitivity(maps, maps_scaled, how: str = "uniform", wavelet="db2",
 
 def head_metrics(maps, scaled: Mapping[float, np.ndarray] | None = None, *, wavelet="db2",
                  level: int | None = None, mode: str = "symmetric", nfft: int | None = None,
-                 normalize_wavelet_entropy: bool = False) -> dict[str, float]:
+                 normalize_wavelet_entropy: bool = False, how: str = "uniform") -> dict[str, float]:
     """All metrics of one head, averaged over its rows (queries x maps).
 
     Args:
@@ -407,6 +411,8 @@ def head_metrics(maps, scaled: Mapping[float, np.ndarray] | None = None, *, wave
         the default level of the scaled length ``m``.
       wavelet, level, mode: DWT settings for eq. 5, 10, 11 (default db2, maximum level of ``n``).
       nfft: FFT length (default :func:`fft_length`).
+      normalize_wavelet_entropy: see :func:`wavelet_entropy`.
+      how: token sampling of the scaled inputs (:func:`sample_indices`).
 
     Returns:
       ``band_low``, ``band_mid``, ``band_high`` (eq. 2), ``selectivity`` (eq. 3),
@@ -444,7 +450,7 @@ def head_metrics(maps, scaled: Mapping[float, np.ndarray] | None = None, *, wave
     for alpha, maps_alpha in (scaled or {}).items():
         maps_alpha = np.asarray(maps_alpha)
         s = scale_sensitivity(flat, maps_alpha.reshape((-1,) + maps_alpha.shape[-2:]),
-                              wavelet=wavelet, mode=mode)
+                              how=how, wavelet=wavelet, mode=mode)
         out[f"scale_sensitivity_{alpha:g}"] = float(s.mean())
     return out
 

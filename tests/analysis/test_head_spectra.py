@@ -289,7 +289,8 @@ def test_head_metrics_agree_with_the_vectorised_functions():
     scores = rng.normal(size=(3, 32, 32)) * 2
     maps = softmax(scores)
     idx = hs.sample_indices(32, 0.5)
-    m = hs.head_metrics(maps, {0.5: softmax(scores[:, idx][:, :, idx]), 0.25: shift_head(8, 1)[None].repeat(3, 0)})
+    scaled = {0.5: softmax(scores[:, idx][:, :, idx]), 0.25: shift_head(8, 1)[None].repeat(3, 0)}
+    m = hs.head_metrics(maps, scaled)
     _, power = hs.psd(maps)
     np.testing.assert_allclose([m["band_low"], m["band_mid"], m["band_high"]],
                                hs.band_fractions(power).mean(axis=(0, 1)))
@@ -314,3 +315,10 @@ def test_head_table_has_one_row_per_layer_and_head_and_layer_table_averages():
     np.testing.assert_allclose([l["entropy_correlation"] for l in layers], hs.layer_correlation(maps))
     text = an.format_table(rows, ["layer", "head", "selectivity"])
     assert text.splitlines()[0] == "| layer | head | selectivity |" and len(text.splitlines()) == 8
+
+
+def test_head_metrics_sample_the_scaled_tokens_as_told():
+    scores = np.random.default_rng(10).normal(size=(2, 32, 32)) * 3
+    prefix = {0.5: softmax(scores[:, :16, :16])}
+    assert hs.head_metrics(softmax(scores), prefix, how="prefix")["scale_sensitivity_0.5"] < 1e-12
+    assert hs.head_metrics(softmax(scores), prefix)["scale_sensitivity_0.5"] > 0.05
