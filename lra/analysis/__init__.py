@@ -1,0 +1,93 @@
+"""Analysis metrics on plain numpy arrays: no model, no I/O.
+
+* :mod:`.head_spectra` - attention maps ``[..., n, n]``: spectra, band fractions, selectivity,
+  entropies, position-spectrum correlation, scale sensitivity, wavelet reconstruction
+  ("Wavelet-like properties in transformers", eq. 1-11); per-head dicts and (layer, head) tables.
+* :mod:`.learned_wavelets` - learned scaling filters ``[channels, L]``: symmetry (WavSpA A.7),
+  frequency responses, distance from the initial filters.
+* :mod:`.position_kernels` - position tables ``[n, d]``: kernel ``P P^T``, its shift-invariant
+  part, spectrum and shift-invariance fraction.
+"""
+from lra.analysis.head_spectra import (
+    BAND_EDGES,
+    BAND_NAMES,
+    band_fractions,
+    default_level,
+    fft_length,
+    format_table,
+    hann_window,
+    head_metrics,
+    head_table,
+    layer_correlation,
+    layer_table,
+    pearson,
+    position_spectrum_correlation,
+    positional_entropy,
+    psd,
+    reconstruction_error,
+    restrict_map,
+    row_entropies,
+    sample_indices,
+    scale_names,
+    scale_sensitivity,
+    selectivity,
+    spectral_entropy,
+    wavelet_coefficients,
+    wavelet_entropy,
+)
+from lra.analysis.learned_wavelets import (
+    frequency_grid,
+    frequency_response,
+    highpass,
+    relative_change,
+    symmetry,
+)
+from lra.analysis.position_kernels import (
+    kernel_spectrum,
+    offset_average,
+    offsets,
+    position_kernel,
+    shift_invariance,
+    toeplitz_fraction,
+    toeplitz_projection,
+)
+
+__all__ = [
+    "BAND_EDGES",
+    "BAND_NAMES",
+    "band_fractions",
+    "default_level",
+    "fft_length",
+    "format_table",
+    "frequency_grid",
+    "frequency_response",
+    "hann_window",
+    "head_metrics",
+    "head_table",
+    "highpass",
+    "kernel_spectrum",
+    "layer_correlation",
+    "layer_table",
+    "offset_average",
+    "offsets",
+    "pearson",
+    "position_kernel",
+    "position_spectrum_correlation",
+    "positional_entropy",
+    "psd",
+    "reconstruction_error",
+    "relative_change",
+    "restrict_map",
+    "row_entropies",
+    "sample_indices",
+    "scale_names",
+    "scale_sensitivity",
+    "selectivity",
+    "shift_invariance",
+    "spectral_entropy",
+    "symmetry",
+    "toeplitz_fraction",
+    "toeplitz_projection",
+    "wavelet_coefficients",
+    "wavelet_entropy",
+]
