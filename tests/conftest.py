@@ -20,3 +20,5 @@ jax.config.update(
     os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), ".pytest_cache", "jax"),
 )
 jax.config.update("jax_persistent_cache_min_compile_time_secs", 0.5)
+# Implicit rank promotion ([n] + [m, n]) hides shape bugs; the code broadcasts explicitly (as nanodo).
+jax.config.update("jax_numpy_rank_promotion", "raise")

@@ -96,7 +96,7 @@ class WaveletMixing(nn.Module):
         x = zero_masked(x, mask).astype(jnp.float32)
         bands = seq_wavedec(x, wavelet=self.wavelet, level=self.level, mode=self.mode)
         if self.mixing_mode == "pointwise":
-            mixed = [b * self.param(f"band_{j}", nn.initializers.ones, b.shape[-2:], jnp.float32)
+            mixed = [b * self.param(f"band_{j}", nn.initializers.ones, b.shape[-2:], jnp.float32)[None]
                      for j, b in enumerate(bands)]
         elif self.mixing_mode == "channel":
             mixed = [b @ self.param(f"band_{j}", _identity_matrices, (d, d), jnp.float32)

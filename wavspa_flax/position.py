@@ -56,10 +56,10 @@ class AddPosition(nn.Module):
         if n > self.max_length:
             raise ValueError(f"sequence length {n} exceeds the position table's max_length {self.max_length}")
         if self.kind == "sinusoidal":
-            return x + jnp.asarray(sinusoidal_table(n, d), self.dtype)
+            return x + jnp.asarray(sinusoidal_table(n, d), self.dtype)[None]
         if self.kind == "learned":
             table = self.param("pos_embedding", nn.initializers.normal(0.02), (self.max_length, d))
-            return x + table[:n].astype(self.dtype)
+            return x + table[None, :n].astype(self.dtype)
         return x
 
 

@@ -11,7 +11,7 @@ linformer     keys/values projected along the sequence to k rows        O(n k)
 linear        Linear Transformer, elu+1 feature map                     O(n)
 longformer    sliding window (+ optional global tokens)                 O(n window)
 performer     generalized ReLU kernel (default) or FAVOR+               O(n)
-identity      y = x (tests)                                             -
+identity      y = x (space-only ablation; a space around it reconstructs x)  -
 linear_map    y = x W + b (Table 9 'Linear' ablation)                   -
 ============  =======================================================  ===================
 

@@ -155,7 +155,7 @@ class WaveletSpace(nn.Module):
         raise NotImplementedError
 
     def bands(self, x, mask=None):
-        """The coefficient pytree and its leaf masks (no attention); for tests and benchmarks."""
+        """The coefficient pytree, its leaf masks and the transform (the first step of ``__call__``)."""
         n, d = x.shape[-2:]
         t = self.transform(n, d)
         coeffs = t.forward(zero_masked(x, mask).astype(jnp.float32))

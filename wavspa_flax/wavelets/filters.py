@@ -127,7 +127,7 @@ def qmf_filter_bank(scaling_filter) -> FilterBank:
     xp = np if isinstance(scaling_filter, (np.ndarray, list, tuple)) else jnp
     h = xp.asarray(scaling_filter)
     length = h.shape[-1]
-    signs = xp.where(xp.arange(length) % 2 == 0, 1.0, -1.0).astype(h.dtype)
+    signs = xp.where(xp.arange(length) % 2 == 0, 1.0, -1.0).astype(h.dtype).reshape((1,) * (h.ndim - 1) + (length,))
     flipped = xp.flip(h, axis=-1)
     return FilterBank(dec_lo=h, dec_hi=-signs * flipped, rec_lo=flipped, rec_hi=signs * h)
 
@@ -152,7 +152,3 @@ def max_level(length: int, wavelet_or_filter_length) -> int:
         return 0
     return int(np.floor(np.log2(length / (filter_length - 1))))
 
-
-def is_orthogonal_name(name: str) -> bool:
-    """True for the orthogonal families (haar, db, sym, coif, dmey) of pywt."""
-    return name in _discrete_names() and bool(pywt.Wavelet(name).orthogonal)
