@@ -7,8 +7,9 @@ One image (resolution R, antialias factor aa, margin m drawn per image, label dr
     pivot_{k+1}, so consecutive dashes are at most 2m apart. Candidate heads are about 1 px of arc
     apart, weighted by cos^2(|turn| * continuity) (turns up to 90 deg / continuity) and restricted
     to dashes that keep clear of the border, of the other paths and (by m) of the path's own
-    earlier dashes. Where the original retries a dash 3 times and then redraws everything, a stuck
-    path here undoes its last dashes (1, 2, 3, ... on repeated dead ends) within a budget.
+    earlier dashes, and (deviation, below) whose pixels link to the previous dash's. Where the
+    original retries a dash 3 times and then redraws everything, a stuck path here undoes its
+    last dashes (1, 2, 3, ... on repeated dead ends) within a budget.
   * two target paths of `contour_length` dashes: target 0 from a seed at least 2 * seed_distance
     from the border (where the canvas allows), target 1 from a seed seed_distance away from it.
     Deviation: target 0 is grown in full before target 1 (the original alternates); at LRA-32
@@ -25,19 +26,52 @@ One image (resolution R, antialias factor aa, margin m drawn per image, label dr
 Deliberate deviation, so that the label is recoverable from the pixels:
   * two drawn pixels (>= LIT_THRESHOLD) are *linked* when dx^2 + dy^2 <= (2m)^2 + 1
     (`link_kernel`; at m = 1: the 8 neighbours, 2 along an axis and the knight's moves, but not
-    (2, 2)). Consecutive dashes of a path are at most 2m apart, so a path's pixels are linked
-    (nearly always: see the check).
-  * different paths are never linked: a dash's *support* is the set of pixels it lights drawn
-    alone, rendered as in the image (sub-pixel position, supersampling, Lanczos, the contrast of
-    its layer) at the darkest byte-scaling an image can have (its maximum is at least 1, a marker
-    centre), and no pixel of it may be linked to the support of another path or marker. This
-    clearance is the link rule itself: the smallest that still lets the rule tell paths apart.
+    (2, 2)). A dash's *support* is the set of pixels it lights drawn alone, rendered as in the
+    image (sub-pixel position, supersampling, Lanczos, the contrast of its layer) at the darkest
+    byte-scaling an image can have (its maximum is at least 1, a marker centre).
+  * inside a path: a dash's support must be linked to the previous dash's. Consecutive dashes
+    are at most 2m apart, so this only drops candidates whose pixels happen to fall a little
+    too far apart (counted at LRA-32 over 100 easy and 100 hard images: 7% of the straight-on
+    candidates, 6% at the smallest turn, 2% at the next, under 0.5% beyond).
+  * between paths: no pixel of a support may be linked to the support of another path or marker.
+    The clearance is the link rule itself, the smallest that still tells paths apart.
   * every image is checked on its final pixels: both markers in one linked component iff the
     label is 1, and no component holding pixels of two paths (those a path lights drawn alone,
     byte-scaled as the image; this catches two paths' spill adding up between them). An image
     that fails is redrawn.
 The original keeps paddles only about a margin apart (masks dilated by m), closer than its own
 gaps (up to 2m), so no linking rule recovers all its labels from the pixels.
+
+Spacing trade-off, measured at resolution 32, seed 0, on a 2-core CPU in one process
+(`python scripts/measure_pathfinder.py --images 300 --before 72b69b6 --link-sq 8,5,4,2
+--sweep-images 60`, results/pathfinder_distractors.md; 300 images per difficulty, 60 where marked).
+"link" is the largest squared distance between linked pixels; it sets both the clearance between
+paths and the widest gap allowed inside a path. Redraws are attempts thrown away per image;
+"straight" is the share of junctions where a path runs straight on (a measure of how much the
+rule bends the original's path geometry).
+
+    spacing                                placed of 10 / 6 / 5      hard: none  check redraws  straight
+    before: support = pixels within         9.07 / 4.58 / 1.72            2.0%  0.07           14.5%
+      thickness/2 + 0.75 px, Chebyshev 2m
+    rendered supports, link 8 (Chebyshev)   9.95 / 5.45 / 2.62 (60)         0%  0.08           12.8%
+    rendered supports, link 5 (chosen)      9.98 / 5.75 / 2.96            0.3%  0.21           14.0%
+    link 4 (Euclidean 2)                   10.00 / 5.78 / 3.47 (60)         0%  0.35           11.3%
+    link 2 (the 8 neighbours)              10.00 / 5.45 / 2.63 (60)         0%  0.38 (+13.7     4.0%
+                                                                                placement)
+
+Link 5 is the smallest rule that bridges the gaps of the original's geometry: with link 4 a
+straight junction whose pixels sit a knight's move apart is no longer allowed (straight junctions
+11% instead of 14%), with link 2 nearly none is (4%) and hard images need 14 placement redraws.
+Without the junction rule (as at ac91802) a tighter rule was paid for in redraws of label-1
+images whose target had an unbridged gap instead (link 4: about 4 per image, and label-1 images
+kept more distractors than label-0 ones, 3.72 against 3.46 at hard: cues other than
+connectivity), and even link 5 left 44 of the 493 paths of the test sample drawn broken (the
+marked target of a label-1 image was the only path sure to be whole). Link 5 now redraws 0.09 (easy) to 0.21 (hard) times
+per image, mostly (three quarters or more) because two paths' spill linked them; distractor
+counts and straight shares agree between labels (hard: 2.91 / 3.01 placed). Time: 6.5-10.0 ms
+per image against 4.0-6.5 before, the first difficulty paying most of the stamp cache's fills.
+(The outside review that prompted the change estimated ~3.1 distractors at hard for the
+original's clearance of about one margin.)
 
 Output is the release layout read by `lra.data.pathfinder`: `<root>/pathfinder<R>/<difficulty>/
 imgs/<batch>/sample_<k>.png` (8-bit grey) and `metadata/<batch>.npy` as text lines with the 11

@@ -34,8 +34,9 @@ def link_radius(margin: int) -> int:
 def link_kernel(margin: int) -> np.ndarray:
     """bool [2r+1, 2r+1], r = link_radius(margin): the offsets (dy, dx) at which two drawn pixels
     are linked, dx^2 + dy^2 <= (2m)^2 + 1. Consecutive dashes of a path are at most 2m apart
-    (end to end, on a straight stretch); at m = 1 their drawn pixels are then 1 or 2 apart along
-    an axis, with a sideways step of at most 1, and (2, 2) is not needed."""
+    (end to end, on a straight stretch); at m = 1 their drawn pixels are then mostly 1 or 2 apart
+    along an axis with a sideways step of at most 1, seldom (2, 2) (_extend drops a candidate
+    whose pixels do not link to the last dash's; trade-off measured in `lra.data.pathfinder_gen`)."""
     r = link_radius(margin)
     k = np.arange(-r, r + 1)
     return k[:, None] ** 2 + k[None, :] ** 2 <= (2 * margin) ** 2 + 1
@@ -296,19 +297,21 @@ def _start_path(canvas: _Canvas, path_id: int, tail) -> _Path | None:
 
 def _extend(canvas: _Canvas, path: _Path) -> bool:
     """Adds one dash: candidate heads on the circle of radius L + m around the next pivot,
-    weighted by the cos^2 turning kernel, among the dashes that keep clear."""
+    weighted by the cos^2 turning kernel, among the dashes that keep clear and whose support is
+    linked to the last dash's (so that no gap inside a path is wider than the link rule)."""
     st, m = canvas.st, canvas.m
     theta = path.degs[-1]
     px, py = path.pivots[-1]
     step = st.L + 2 * m
     px, py = px + step * _COS[theta], py + step * _SIN[theta]
     forbidden = canvas.forbidden(path.id) | path.self_zone
+    linked = path.zones[-1]  # the last dash's support dilated by the link kernel
     options, total = [], 0.0
     place, kind = canvas._place, int(path.id >= 2)
     for turn, w in zip(st.turns, st.turn_weights):
         deg = (theta + turn) % 360
         placed = place(px + m * _COS[deg], py + m * _SIN[deg], deg, forbidden, kind)
-        if placed is not None:
+        if placed is not None and (placed[4][0] << placed[3]) & linked:
             total += w
             options.append((total, placed))
     if not options:

@@ -1,7 +1,7 @@
 """Pathfinder: release loader vs PIL + a plain metadata parse, skipped files, errors, and the
 generator: labels checked by tracing connectivity in the image pixels, paths never linked to each
-other, placed distractors per difficulty (a floor that the earlier, wider spacing misses), and the
-placement's dash stamps against the rendering."""
+other and (nearly) never broken, placed distractors per difficulty (a floor that the earlier,
+wider spacing misses), and the placement's dash stamps against the rendering."""
 from __future__ import annotations
 
 import functools
@@ -178,21 +178,26 @@ def core_pixels(lit: np.ndarray, path) -> set:
     return set(zip(*np.nonzero(lit & near)))
 
 
-@pytest.mark.parametrize("difficulty", ["easy", "hard"])
-def test_paths_are_not_linked_to_each_other(difficulty):
-    """From the core pixels of each path, tracing never reaches those of another path."""
-    for image, _, margin, debug in samples(difficulty):
-        lit = image >= gen.LIT_THRESHOLD
-        cores = [core_pixels(lit, path) for path in debug["targets"] + debug["distractors"]]
-        assert all(cores)
-        for i, core in enumerate(cores):
-            reached = reachable(lit, next(iter(core)), link_sq(margin))
-            for j, other in enumerate(cores):
-                assert (i == j) or not (reached & other), f"path {i} linked to path {j}"
+def test_paths_are_drawn_apart_and_whole():
+    """Tracing from the core pixels of a path never reaches those of another path, and nearly
+    always reaches all of its own (the spacing before the change left 9% of these paths broken)."""
+    broken = total = 0
+    for difficulty in ("easy", "intermediate", "hard"):
+        for image, _, margin, debug in samples(difficulty):
+            lit = image >= gen.LIT_THRESHOLD
+            cores = [core_pixels(lit, path) for path in debug["targets"] + debug["distractors"]]
+            assert all(cores)
+            for i, core in enumerate(cores):
+                reached = reachable(lit, next(iter(core)), link_sq(margin))
+                for j, other in enumerate(cores):
+                    assert (i == j) or not (reached & other), f"{difficulty}: path {i} linked to path {j}"
+                broken += not core <= reached
+                total += 1
+    assert broken <= 0.02 * total, f"{broken} of {total} paths drawn broken"
 
 
 # Mean placed distractors over the SAMPLES images: the spacing before the change placed 9.25,
-# 4.80 and 1.60 on these images (budgets 10, 6, 5), the current one 10.0, 5.65 and 3.0.
+# 4.80 and 1.60 on these images (budgets 10, 6, 5), the current one 10.0, 5.70 and 3.10.
 PLACED_AT_LEAST = {"easy": 9.6, "intermediate": 5.2, "hard": 2.5}
 
 
