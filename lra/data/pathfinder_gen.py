@@ -68,8 +68,8 @@ kept more distractors than label-0 ones, 3.72 against 3.46 at hard: cues other t
 connectivity), and even link 5 left 44 of the 493 paths of the test sample drawn broken (the
 marked target of a label-1 image was the only path sure to be whole). Link 5 now redraws 0.09 (easy) to 0.21 (hard) times
 per image, mostly (three quarters or more) because two paths' spill linked them; distractor
-counts and straight shares agree between labels (hard: 2.91 / 3.01 placed). Time: 6.5-10.0 ms
-per image against 4.0-6.5 before, the first difficulty paying most of the stamp cache's fills.
+counts and straight shares agree between labels (hard: 2.91 / 3.01 placed). Time: about 6-10 ms
+per image against 4-7 before, the first difficulty paying most of the stamp cache's fills.
 (The outside review that prompted the change estimated ~3.1 distractors at hard for the
 original's clearance of about one margin.)
 

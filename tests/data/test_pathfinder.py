@@ -180,7 +180,8 @@ def core_pixels(lit: np.ndarray, path) -> set:
 
 def test_paths_are_drawn_apart_and_whole():
     """Tracing from the core pixels of a path never reaches those of another path, and nearly
-    always reaches all of its own (the spacing before the change left 9% of these paths broken)."""
+    always reaches all of its own (without the rule that a dash links to the previous one, as at
+    ac91802, 44 of these 493 paths were drawn broken)."""
     broken = total = 0
     for difficulty in ("easy", "intermediate", "hard"):
         for image, _, margin, debug in samples(difficulty):
