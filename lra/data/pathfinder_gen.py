@@ -7,12 +7,13 @@ One image (resolution R, antialias factor aa, margin m drawn per image, label dr
     pivot_{k+1}, so consecutive dashes are at most 2m apart. Candidate heads are about 1 px of arc
     apart, weighted by cos^2(|turn| * continuity) (turns up to 90 deg / continuity) and restricted
     to dashes that keep clear of the border, of the other paths and (by m) of the path's own
-    earlier dashes. Where the original retries a dash 3 times and then redraws everything, a stuck
-    path here undoes its last dashes (1, 2, 3, ... on repeated dead ends) within a budget.
+    earlier dashes, and (deviation, below) whose pixels link to the previous dash's. Where the
+    original retries a dash 3 times and then redraws everything, a stuck path here undoes its
+    last dashes (1, 2, 3, ... on repeated dead ends) within a budget.
   * two target paths of `contour_length` dashes: target 0 from a seed at least 2 * seed_distance
     from the border (where the canvas allows), target 1 from a seed seed_distance away from it.
     Deviation: target 0 is grown in full before target 1 (the original alternates); at LRA-32
-    density with the spacing below, alternating growth fails about twice as often.
+    density with the earlier, wider spacing, alternating growth failed about twice as often.
   * markers: discs of radius `marker_radius` on the origin tip of a random target o and on the
     terminal tip of target o (label 1) or of the other target (label 0), as in the original.
   * `num_distractors` distractor paths of `distractor_length` dashes from random free seeds
@@ -22,13 +23,55 @@ One image (resolution R, antialias factor aa, margin m drawn per image, label dr
     snake_contrast, markers 1; layers are max-composited and byte-scaled (min -> 0, max -> 255)
     as scipy's imsave did.
 
-Deliberate deviation, so that the label is recoverable from the pixels: the pixels a path may
-light (its *support*, every pixel whose centre lies within thickness/2 + 0.75 of a dash) are kept
-more than `link_radius(m)` = 2m pixels (Chebyshev) from those of every other path, while the gaps
-inside a path are at most that. Every image is then checked on its final pixels: lit pixels
-(>= LIT_THRESHOLD), linked when at most link_radius(m) apart, must put both markers in one
-component iff the label is 1; the rare image that fails is redrawn. The original keeps paths only
-about a margin apart, comparable to its gaps, so its labels are not always recoverable this way.
+Deliberate deviation, so that the label is recoverable from the pixels:
+  * two drawn pixels (>= LIT_THRESHOLD) are *linked* when dx^2 + dy^2 <= (2m)^2 + 1
+    (`link_kernel`; at m = 1: the 8 neighbours, 2 along an axis and the knight's moves, but not
+    (2, 2)). A dash's *support* is the set of pixels it lights drawn alone, rendered as in the
+    image (sub-pixel position, supersampling, Lanczos, the contrast of its layer) at the darkest
+    byte-scaling an image can have (its maximum is at least 1, a marker centre).
+  * inside a path: a dash's support must be linked to the previous dash's. Consecutive dashes
+    are at most 2m apart, so this only drops candidates whose pixels happen to fall a little
+    too far apart (counted at LRA-32 over 100 easy and 100 hard images: 7% of the straight-on
+    candidates, 6% at the smallest turn, 2% at the next, under 0.5% beyond).
+  * between paths: no pixel of a support may be linked to the support of another path or marker.
+    The clearance is the link rule itself, the smallest that still tells paths apart.
+  * every image is checked on its final pixels: both markers in one linked component iff the
+    label is 1, and no component holding pixels of two paths (those a path lights drawn alone,
+    byte-scaled as the image; this catches two paths' spill adding up between them). An image
+    that fails is redrawn.
+The original keeps paddles only about a margin apart (masks dilated by m), closer than its own
+gaps (up to 2m), so no linking rule recovers all its labels from the pixels.
+
+Spacing trade-off, measured at resolution 32, seed 0, on a 2-core CPU in one process
+(`python scripts/measure_pathfinder.py --images 300 --before 72b69b6 --link-sq 8,5,4,2
+--sweep-images 60`, results/pathfinder_distractors.md; 300 images per difficulty, 60 where marked).
+"link" is the largest squared distance between linked pixels; it sets both the clearance between
+paths and the widest gap allowed inside a path. Redraws are attempts thrown away per image;
+"straight" is the share of junctions where a path runs straight on (a measure of how much the
+rule bends the original's path geometry).
+
+    spacing                                placed of 10 / 6 / 5      hard: none  check redraws  straight
+    before: support = pixels within         9.07 / 4.58 / 1.72            2.0%  0.07           14.5%
+      thickness/2 + 0.75 px, Chebyshev 2m
+    rendered supports, link 8 (Chebyshev)   9.95 / 5.45 / 2.62 (60)         0%  0.08           12.8%
+    rendered supports, link 5 (chosen)      9.98 / 5.75 / 2.96            0.3%  0.21           14.0%
+    link 4 (Euclidean 2)                   10.00 / 5.78 / 3.47 (60)         0%  0.35           11.3%
+    link 2 (the 8 neighbours)              10.00 / 5.45 / 2.63 (60)         0%  0.38 (+13.7     4.0%
+                                                                                placement)
+
+Link 5 is the smallest rule that bridges the gaps of the original's geometry: with link 4 a
+straight junction whose pixels sit a knight's move apart is no longer allowed (straight junctions
+11% instead of 14%), with link 2 nearly none is (4%) and hard images need 14 placement redraws.
+Without the junction rule (as at ac91802) a tighter rule was paid for in redraws of label-1
+images whose target had an unbridged gap instead (link 4: about 4 per image, and label-1 images
+kept more distractors than label-0 ones, 3.72 against 3.46 at hard: cues other than
+connectivity), and even link 5 left 44 of the 493 paths of the test sample drawn broken (the
+marked target of a label-1 image was the only path sure to be whole). Link 5 now redraws 0.09 (easy) to 0.21 (hard) times
+per image, mostly (three quarters or more) because two paths' spill linked them; distractor
+counts and straight shares agree between labels (hard: 2.91 / 3.01 placed). Time: about 6-10 ms
+per image against 4-7 before, the first difficulty paying most of the stamp cache's fills.
+(The outside review that prompted the change estimated ~3.1 distractors at hard for the
+original's clearance of about one margin.)
 
 Output is the release layout read by `lra.data.pathfinder`: `<root>/pathfinder<R>/<difficulty>/
 imgs/<batch>/sample_<k>.png` (8-bit grey) and `metadata/<batch>.npy` as text lines with the 11
@@ -44,15 +87,15 @@ import random
 from dataclasses import asdict, dataclass
 
 import numpy as np
-from PIL import Image, ImageDraw
-from scipy import ndimage
+from PIL import Image
+from scipy.sparse import coo_matrix
+from scipy.sparse.csgraph import connected_components
 
-from lra.data.pathfinder import PATHFINDER_DIFFICULTIES
 from lra.data.generated import atomic_write_text, ensure_generated
-from lra.data.pathfinder_paths import link_radius, place_paths
+from lra.data.pathfinder import PATHFINDER_DIFFICULTIES
+from lra.data.pathfinder_paths import LIT_THRESHOLD, draw, link_kernel, link_radius, place_paths
 
 CONTOUR_LENGTHS = {"curv_baseline": 6, "curv_contour_length_9": 9, "curv_contour_length_14": 14}
-LIT_THRESHOLD = 48          # uint8 grey level at or above which a pixel counts as drawn
 IMAGES_PER_BATCH = 1000     # images per imgs/<batch>/ folder
 CHUNK = 100                 # images per parallel work unit
 PARALLEL_MIN_IMAGES = 2000  # smaller sets are drawn in-process (spawning workers costs seconds)
@@ -101,66 +144,110 @@ def lra_params(resolution: int, difficulty: str) -> PathfinderParams:
                             paddle_c, contour, dlen, budget // dlen)
 
 
-def _draw(res: int, aa: int, dashes, discs, width: int) -> np.ndarray:
-    """Lines and discs drawn at aa x supersampling, Lanczos-downsampled: float [res, res] in [0, 1]."""
-    img = Image.new("L", (res * aa, res * aa), 0)
-    draw = ImageDraw.Draw(img)
-    for a, b in dashes:
-        draw.line([tuple(a * aa), tuple(b * aa)], fill=255, width=width)
-    for c, r in discs:
-        cx, cy = c * aa
-        draw.ellipse([cx - r * aa, cy - r * aa, cx + r * aa, cy + r * aa], fill=255)
-    return np.asarray(img.resize((res, res), Image.LANCZOS), np.float32) / 255.0
+def _byte_scale(img: np.ndarray, lo: float, hi: float) -> np.ndarray:
+    """float -> uint8 with lo -> 0 and hi -> 255, as scipy's imsave did."""
+    return np.clip((img - lo) * (255.0 / max(hi - lo, 1e-6)) + 0.5, 0, 255).astype(np.uint8)
+
+
+def _render(p: PathfinderParams, targets: list, distractors: list, markers: list) -> tuple[np.ndarray, float, float]:
+    """(uint8 image, lo, hi): see render; lo and hi are the float levels mapped to 0 and 255."""
+    res, aa = p.resolution, p.antialias
+    width = max(1, int(round(p.thickness * aa)))
+    t = draw(res, aa, [d for path in targets for d in path], [], width)
+    d = draw(res, aa, [x for path in distractors for x in path], [], width)
+    mk = draw(res, aa, [], [(c, p.marker_radius) for c in markers], width)
+    img = np.maximum(np.maximum(t * (p.snake_contrast * p.paddle_contrast), d * p.snake_contrast), mk)
+    lo, hi = float(img.min()), float(img.max())
+    return _byte_scale(img, lo, hi), lo, hi
 
 
 def render(p: PathfinderParams, targets: list, distractors: list, markers: list) -> np.ndarray:
     """uint8 [R, R] image: max-composite of targets, distractors (lists of dashes (tail, head))
     and marker discs, byte-scaled."""
-    res, aa = p.resolution, p.antialias
-    width = max(1, int(round(p.thickness * aa)))
-    t = _draw(res, aa, [d for path in targets for d in path], [], width)
-    d = _draw(res, aa, [x for path in distractors for x in path], [], width)
-    mk = _draw(res, aa, [], [(c, p.marker_radius) for c in markers], width)
-    img = np.maximum(np.maximum(t * (p.snake_contrast * p.paddle_contrast), d * p.snake_contrast), mk)
-    lo, hi = float(img.min()), float(img.max())
-    return np.clip((img - lo) * (255.0 / max(hi - lo, 1e-6)) + 0.5, 0, 255).astype(np.uint8)
+    return _render(p, targets, distractors, markers)[0]
 
 
-def components(lit: np.ndarray, radius: int) -> np.ndarray:
-    """int [R, R] component ids of lit pixels, linking pixels within Chebyshev distance `radius`
-    (0 = unlit). Doubles the grid and dilates each pixel by `radius` fine cells: two squares of
-    half-width radius centred 2d apart touch iff d <= radius."""
-    fine = np.zeros((lit.shape[0] * 2, lit.shape[1] * 2), bool)
-    fine[::2, ::2] = lit
-    grown = ndimage.binary_dilation(fine, np.ones((2 * radius + 1, 2 * radius + 1), bool))
-    labels, _ = ndimage.label(grown, np.ones((3, 3), bool))
-    return np.where(lit, labels[::2, ::2], 0)
+def components(lit: np.ndarray, kernel: np.ndarray) -> np.ndarray:
+    """int [H, W] component ids (from 1) of lit pixels, two lit pixels being linked when their
+    offset (dy, dx) is set in `kernel` (odd square, symmetric, as link_kernel); 0 = unlit."""
+    h, w = lit.shape
+    index = np.full((h, w), -1)
+    ys, xs = np.nonzero(lit)
+    index[ys, xs] = np.arange(len(ys))
+    r = kernel.shape[0] // 2
+    rows, cols = [], []
+    for dy, dx in zip(*np.nonzero(kernel)):
+        dy, dx = int(dy) - r, int(dx) - r
+        if (dy, dx) <= (0, 0):  # each pair once
+            continue
+        a = index[max(0, -dy): h - max(0, dy), max(0, -dx): w - max(0, dx)]
+        b = index[max(0, dy): h + min(0, dy), max(0, dx): w + min(0, dx)]
+        both = (a >= 0) & (b >= 0)
+        rows.append(a[both])
+        cols.append(b[both])
+    n = len(ys)
+    rows, cols = np.concatenate(rows + [np.zeros(0, int)]), np.concatenate(cols + [np.zeros(0, int)])
+    _, ids = connected_components(coo_matrix((np.ones(len(rows)), (rows, cols)), shape=(n, n)), directed=False)
+    out = np.zeros((h, w), int)
+    out[ys, xs] = ids + 1
+    return out
 
 
 def label_from_pixels(image: np.ndarray, markers: list[np.ndarray], margin: int) -> int | None:
-    """1 if the two marker centres are connected through drawn pixels, 0 if not, None if a marker
-    centre pixel is not drawn."""
-    comp = components(image >= LIT_THRESHOLD, link_radius(margin))
+    """1 if the two marker centres are connected through drawn pixels (linked as
+    link_kernel(margin)), 0 if not, None if a marker centre pixel is not drawn."""
+    comp = components(image >= LIT_THRESHOLD, link_kernel(margin))
     ids = [comp[int(c[1]), int(c[0])] for c in markers]
     if 0 in ids:
         return None
     return int(ids[0] == ids[1])
 
 
+def paths_apart(p: PathfinderParams, image: np.ndarray, targets: list, distractors: list, markers: list,
+                margin: int, lo: float, hi: float) -> bool:
+    """True if no component of the image's lit pixels (linked as link_kernel(margin)) holds
+    pixels of two different paths, a path's pixels being those it lights when drawn alone (with
+    the marker discs on its tips), byte-scaled by the image's (lo, hi)."""
+    res, aa = p.resolution, p.antialias
+    width = max(1, int(round(p.thickness * aa)))
+    comp = components(image >= LIT_THRESHOLD, link_kernel(margin))
+    seen: set[int] = set()
+    for kind, paths in ((0, targets), (1, distractors)):
+        contrast = p.snake_contrast * (p.paddle_contrast if kind == 0 else 1.0)
+        for path in paths:
+            tips = (path[0][0], path[-1][1])
+            discs = [(c, p.marker_radius) for c in markers if kind == 0 and any(np.array_equal(c, t) for t in tips)]
+            alone = np.maximum(draw(res, aa, path, [], width) * contrast, draw(res, aa, [], discs, width))
+            ids = set(np.unique(comp[_byte_scale(alone, lo, hi) >= LIT_THRESHOLD]).tolist()) - {0}
+            if ids & seen:
+                return False
+            seen |= ids
+    return True
+
+
 def generate_image(p: PathfinderParams, rng: np.random.Generator, max_tries: int = 200) -> tuple[np.ndarray, int, int, dict]:
     """(uint8 image [R, R], label, margin, debug) for one sample; debug holds the dashes of each
-    path and the marker centres. Retries until the drawn pixels agree with the label."""
+    path, the marker centres and the redraws that preceded the image by cause (placement: the
+    paths did not fit; label: the markers' connectivity disagreed with the label; merged: two
+    paths' pixels linked). Redraws until the drawn pixels agree with the label and keep the
+    paths apart."""
     label = int(rng.integers(2))
     rnd = random.Random(int(rng.integers(1 << 62)))
+    redraws = dict(placement=0, label=0, merged=0)
     for _ in range(max_tries):
         placed = place_paths(p, label, rnd)
         if placed is None:
+            redraws["placement"] += 1
             continue
         m, targets, distractors, markers = placed
-        image = render(p, targets, distractors, markers)
+        image, lo, hi = _render(p, targets, distractors, markers)
         if label_from_pixels(image, markers, m) != label:
+            redraws["label"] += 1
             continue
-        return image, label, m, dict(targets=targets, distractors=distractors, markers=markers)
+        if not paths_apart(p, image, targets, distractors, markers, m, lo, hi):
+            redraws["merged"] += 1
+            continue
+        return image, label, m, dict(targets=targets, distractors=distractors, markers=markers, redraws=redraws)
     raise RuntimeError(f"pathfinder generator: no valid image in {max_tries} tries ({p})")
 
 
@@ -198,7 +285,7 @@ def generate_pathfinder(root: str, seed: int, resolution: int, difficulty: str, 
     p = lra_params(resolution, difficulty)
     folder_name = PATHFINDER_DIFFICULTIES.get(difficulty, difficulty)
     folder = os.path.join(root, f"pathfinder{resolution}", folder_name)
-    params = dict(kind="pathfinder", version=2, seed=seed, num_images=num_images, **asdict(p))
+    params = dict(kind="pathfinder", version=3, seed=seed, num_images=num_images, **asdict(p))
     if workers is None:
         workers = (os.cpu_count() or 1) if num_images >= PARALLEL_MIN_IMAGES else 1
 

@@ -3,25 +3,55 @@
 Maps are Python ints used as bitsets over a padded grid (row stride W), so "does this dash hit
 anything" is one shift and one AND. Dash tails are snapped to a 1/QUANT px grid and directions
 are integer degrees, so the pixel stamps of a dash (its support, its zone and its self-crossing
-guard) are computed once per (sub-pixel offset, direction) and reused. (The original rounds
-candidate heads to integer supersampled pixels, so snapping is in its spirit.)
+guard) are computed once per (sub-pixel offset, direction, layer) and reused; the support is the
+dash rendered alone in a small window, which shifts the drawing by whole pixels and so gives the
+pixels it lights in place. (The original rounds candidate heads to integer supersampled pixels,
+so snapping is in its spirit.)
 
 Geometry and rules are described in `lra.data.pathfinder_gen`; `place_paths` is the entry point.
 """
 from __future__ import annotations
 
 import math
+from dataclasses import replace
 from typing import TYPE_CHECKING
 
 import numpy as np
+from PIL import Image, ImageDraw
+from scipy import ndimage
 
 if TYPE_CHECKING:
     from lra.data.pathfinder_gen import PathfinderParams
 
+LIT_THRESHOLD = 48          # uint8 grey level at or above which a pixel counts as drawn
+
 
 def link_radius(margin: int) -> int:
-    """Largest Chebyshev distance between drawn pixels of consecutive dashes of one path."""
+    """Largest Chebyshev distance at which two drawn pixels are linked (see link_kernel)."""
     return 2 * margin
+
+
+def link_kernel(margin: int) -> np.ndarray:
+    """bool [2r+1, 2r+1], r = link_radius(margin): the offsets (dy, dx) at which two drawn pixels
+    are linked, dx^2 + dy^2 <= (2m)^2 + 1. Consecutive dashes of a path are at most 2m apart
+    (end to end, on a straight stretch); at m = 1 their drawn pixels are then mostly 1 or 2 apart
+    along an axis with a sideways step of at most 1, seldom (2, 2) (_extend drops a candidate
+    whose pixels do not link to the last dash's; trade-off measured in `lra.data.pathfinder_gen`)."""
+    r = link_radius(margin)
+    k = np.arange(-r, r + 1)
+    return k[:, None] ** 2 + k[None, :] ** 2 <= (2 * margin) ** 2 + 1
+
+
+def draw(res: int, aa: int, dashes, discs, width: int) -> np.ndarray:
+    """Lines and discs drawn at aa x supersampling, Lanczos-downsampled: float [res, res] in [0, 1]."""
+    img = Image.new("L", (res * aa, res * aa), 0)
+    pen = ImageDraw.Draw(img)
+    for a, b in dashes:
+        pen.line([tuple(a * aa), tuple(b * aa)], fill=255, width=width)
+    for c, r in discs:
+        cx, cy = c * aa
+        pen.ellipse([cx - r * aa, cy - r * aa, cx + r * aa, cy + r * aa], fill=255)
+    return np.asarray(img.resize((res, res), Image.LANCZOS), np.float32) / 255.0
 
 
 QUANT = 4
@@ -52,19 +82,29 @@ def _chebyshev_dilate(mask: np.ndarray, size: int) -> np.ndarray:
 class _Stamps:
     """Per (parameters, margin): grid geometry, turn table and a cache of dash stamps.
 
-    A dash with tail (x0 + qx/QUANT, y0 + qy/QUANT) in direction deg has stamps (support, zone,
-    self_zone) relative to pixel (x0, y0); shifting by y0 * W + x0 places them on the canvas.
-      support   pixels whose centre is within `support_radius` of the dash (what it may light)
-      zone      support dilated by sep = link_radius(m) (Chebyshev): other paths keep out
+    A dash with tail (x0 + qx/QUANT, y0 + qy/QUANT) in direction deg, drawn in layer `kind`
+    (0 target, 1 distractor), has stamps (support, zone, self_zone) relative to pixel (x0, y0);
+    shifting by y0 * W + x0 places them on the canvas.
+      support   the pixels the dash lights when drawn alone: it is rendered as in the image (same
+                sub-pixel position, supersampling, Lanczos, layer contrast) and a pixel counts if
+                it reaches (LIT_THRESHOLD - 0.5) / 255, the byte-scaled threshold for the darkest
+                possible image (its maximum is at least 1, the centre of a marker disc)
+      zone      support dilated by link_kernel(m): other paths keep out, so no pixel they
+                light is linked to one this dash lights
       self_zone support dilated by m: the path's own later dashes keep out (but the next one)
     """
 
     def __init__(self, p: PathfinderParams, m: int):
         self.p, self.m, self.R = p, m, p.resolution
         self.L = p.paddle_length
-        self.support_radius = p.thickness / 2 + 0.75
         self.sep = link_radius(m)
-        reach = max(self.L + self.support_radius, p.marker_radius + 0.5) + 2
+        self.link = link_kernel(m)
+        self.aa = p.antialias
+        self.width = max(1, int(round(p.thickness * p.antialias)))
+        self.contrast = (p.snake_contrast * p.paddle_contrast, p.snake_contrast)
+        self.lit_level = (LIT_THRESHOLD - 0.5) / 255
+        # a dash or disc lights pixels within about 1.5 px of it; 3 px covers the Lanczos kernel
+        reach = max(self.L, p.marker_radius) + 3
         self.P = int(math.ceil(reach)) + self.sep + m + 1       # grid padding and stamp half-width
         self.W = self.R + 2 * self.P
         self.H = self.R + 2 * self.P
@@ -73,9 +113,7 @@ class _Stamps:
         turns = [k * step for k in range(-(180 // step), 180 // step + 1) if abs(k * step) * p.continuity < 90]
         self.turns = turns
         self.turn_weights = [math.cos(math.radians(t * p.continuity)) ** 2 for t in turns]
-        self._dash: dict[tuple[int, int, int], tuple[int, int, int]] = {}
-        k = np.arange(-self.P, self.P + 1)
-        self._cy, self._cx = np.meshgrid(k + 0.5, k + 0.5, indexing="ij")  # centres rel. (x0, y0)
+        self._dash: dict[tuple[int, int, int, int], tuple[int, int, int]] = {}
         inner = np.zeros((self.H, self.W), bool)
         pad = p.padding
         inner[self.P + pad: self.P + self.R - pad, self.P + pad: self.P + self.R - pad] = True
@@ -87,28 +125,41 @@ class _Stamps:
         grid[:, : 2 * self.P + 1] = mask
         return _mask_to_bits(grid)
 
-    def dash(self, qx: int, qy: int, deg: int) -> tuple[int, int, int]:
-        key = (qx, qy, deg)
+    def _render(self, dashes, discs) -> np.ndarray:
+        """float [2P+1, 2P+1]: the shapes (window coordinates) drawn in the stamp window. The
+        window sits at an integer pixel offset, which moves the supersampled drawing by whole
+        fine pixels (an even number for aa = 2), so it renders as it does in place."""
+        return draw(2 * self.P + 1, self.aa, dashes, discs, self.width)
+
+    def _lit(self, level: np.ndarray, contrast: float) -> np.ndarray:
+        """bool [2P+1, 2P+1]: the pixels of a rendered window that count as drawn at `contrast`."""
+        lit = level * contrast >= self.lit_level
+        if lit[[0, -1]].any() or lit[:, [0, -1]].any():
+            raise AssertionError("pathfinder stamp window too small")  # P is computed too small
+        return lit
+
+    def dash(self, qx: int, qy: int, deg: int, kind: int) -> tuple[int, int, int]:
+        key = (qx, qy, deg, kind)
         hit = self._dash.get(key)
         if hit is None:
-            ax, ay = qx / QUANT, qy / QUANT
-            dx, dy = self.L * _COS[deg], self.L * _SIN[deg]
-            t = np.clip(((self._cx - ax) * dx + (self._cy - ay) * dy) / (dx * dx + dy * dy), 0.0, 1.0)
-            ex, ey = self._cx - ax - t * dx, self._cy - ay - t * dy
-            support = ex * ex + ey * ey <= self.support_radius ** 2
-            hit = (self._window_bits(support), self._window_bits(_chebyshev_dilate(support, self.sep)),
-                   self._window_bits(_chebyshev_dilate(support, self.m)))
-            self._dash[key] = hit
+            tail = np.array([self.P + qx / QUANT, self.P + qy / QUANT])
+            head = tail + np.array([self.L * _COS[deg], self.L * _SIN[deg]])
+            level = self._render([(tail, head)], [])
+            for k, contrast in enumerate(self.contrast):  # both layers from one drawing
+                support = self._lit(level, contrast)
+                self._dash[(qx, qy, deg, k)] = (
+                    self._window_bits(support), self._window_bits(ndimage.binary_dilation(support, self.link)),
+                    self._window_bits(_chebyshev_dilate(support, self.m)))
+            hit = self._dash[key]
         return hit
 
     def disc(self, cx: float, cy: float, radius: float) -> tuple[int, int]:
-        """(support, zone) bits on the canvas of a disc of `radius` at (cx, cy)."""
+        """(support, zone) bits on the canvas of a marker disc of `radius` at (cx, cy)."""
         x0, y0 = int(math.floor(cx)), int(math.floor(cy))
-        r = radius + 0.5
-        support = (self._cx - (cx - x0)) ** 2 + (self._cy - (cy - y0)) ** 2 <= r * r
+        support = self._lit(self._render([], [(np.array([self.P + cx - x0, self.P + cy - y0]), radius)]), 1.0)
         shift = y0 * self.W + x0
         return (self._window_bits(support) << shift,
-                self._window_bits(_chebyshev_dilate(support, self.sep)) << shift)
+                self._window_bits(ndimage.binary_dilation(support, self.link)) << shift)
 
     def to_array(self, bits: int) -> np.ndarray:
         """Canvas bitset -> bool [R, R]."""
@@ -121,7 +172,8 @@ _STAMPS: dict[tuple, _Stamps] = {}
 
 
 def _stamps(p: PathfinderParams, m: int) -> _Stamps:
-    key = (p, m)
+    # the stamps do not depend on the path lengths and counts: difficulties share them
+    key = (replace(p, contour_length=0, distractor_length=0, num_distractors=0), m)
     if key not in _STAMPS:
         _STAMPS[key] = _Stamps(p, m)
     return _STAMPS[key]
@@ -192,14 +244,15 @@ class _Canvas:
     def remove(self, path_id: int) -> None:
         self.paths.pop(path_id, None)
 
-    def _place(self, tx: float, ty: float, deg: int, forbidden: int):
-        """Snaps a dash tail to the 1/QUANT grid; (qx, qy, deg, shift, stamps) or None on a clash."""
+    def _place(self, tx: float, ty: float, deg: int, forbidden: int, kind: int):
+        """Snaps a dash tail to the 1/QUANT grid; (qx, qy, deg, shift, stamps) or None on a clash.
+        kind: 0 for a target path, 1 for a distractor (their layers have different contrasts)."""
         qx, qy = int(tx * QUANT + 0.5), int(ty * QUANT + 0.5)  # coordinates are positive
         x0, y0 = qx // QUANT, qy // QUANT
         r = self.p.resolution
         if x0 >= r or y0 >= r or tx < 0 or ty < 0:
             return None
-        stamps = self.st.dash(qx - x0 * QUANT, qy - y0 * QUANT, deg)
+        stamps = self.st.dash(qx - x0 * QUANT, qy - y0 * QUANT, deg, kind)
         shift = y0 * self.st.W + x0
         if (stamps[0] << shift) & forbidden:
             return None
@@ -222,8 +275,9 @@ def _first_dash(canvas: _Canvas, path: _Path, tail) -> bool:
     forbidden = canvas.forbidden(path.id)
     offset = canvas.rnd.randrange(15)
     options = []
+    kind = int(path.id >= 2)
     for deg in range(offset, 360, 15):
-        placed = canvas._place(tail[0], tail[1], deg, forbidden)
+        placed = canvas._place(tail[0], tail[1], deg, forbidden, kind)
         if placed is not None:
             options.append(placed)
     if not options:
@@ -243,19 +297,21 @@ def _start_path(canvas: _Canvas, path_id: int, tail) -> _Path | None:
 
 def _extend(canvas: _Canvas, path: _Path) -> bool:
     """Adds one dash: candidate heads on the circle of radius L + m around the next pivot,
-    weighted by the cos^2 turning kernel, among the dashes that keep clear."""
+    weighted by the cos^2 turning kernel, among the dashes that keep clear and whose support is
+    linked to the last dash's (so that no gap inside a path is wider than the link rule)."""
     st, m = canvas.st, canvas.m
     theta = path.degs[-1]
     px, py = path.pivots[-1]
     step = st.L + 2 * m
     px, py = px + step * _COS[theta], py + step * _SIN[theta]
     forbidden = canvas.forbidden(path.id) | path.self_zone
+    linked = path.zones[-1]  # the last dash's support dilated by the link kernel
     options, total = [], 0.0
-    place = canvas._place
+    place, kind = canvas._place, int(path.id >= 2)
     for turn, w in zip(st.turns, st.turn_weights):
         deg = (theta + turn) % 360
-        placed = place(px + m * _COS[deg], py + m * _SIN[deg], deg, forbidden)
-        if placed is not None:
+        placed = place(px + m * _COS[deg], py + m * _SIN[deg], deg, forbidden, kind)
+        if placed is not None and (placed[4][0] << placed[3]) & linked:
             total += w
             options.append((total, placed))
     if not options:

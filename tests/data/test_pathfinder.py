@@ -1,8 +1,12 @@
 """Pathfinder: release loader vs PIL + a plain metadata parse, skipped files, errors, and the
-generator's labels checked by tracing connectivity in the image pixels."""
+generator: labels checked by tracing connectivity in the image pixels, paths never linked to each
+other and (nearly) never broken, placed distractors per difficulty (a floor that the earlier,
+wider spacing misses), and the placement's dash stamps against the rendering."""
 from __future__ import annotations
 
+import functools
 import logging
+import random
 from collections import deque
 
 import numpy as np
@@ -11,6 +15,7 @@ from PIL import Image
 
 from lra.data import DataError, load_dataset
 from lra.data import pathfinder_gen as gen
+from lra.data import pathfinder_paths as paths
 
 from .helpers import make_config
 
@@ -104,44 +109,123 @@ def test_pathx_resolution_loads(tmp_path):
     assert ds.info.max_length == 16384 and ds.splits["train"]["inputs"].shape == (1, 16384)
 
 
-def connected(image: np.ndarray, a, b, threshold: int, radius: int) -> bool:
-    """Independent tracing: BFS over pixels >= threshold, stepping to any lit pixel within
-    Chebyshev distance `radius`, from the pixel under marker a; True if it reaches b's pixel."""
-    lit = image >= threshold
-    start, goal = (int(a[1]), int(a[0])), (int(b[1]), int(b[0]))
-    assert lit[start] and lit[goal], "marker centres must be drawn"
+def link_sq(margin: int) -> int:
+    """The generator's linking rule, restated: drawn pixels are linked when dx^2 + dy^2 <= (2m)^2 + 1."""
+    return (2 * margin) ** 2 + 1
+
+
+def reachable(lit: np.ndarray, start, max_sq: int) -> set:
+    """Independent tracing: BFS over lit pixels from (row, col) `start`, stepping to any lit pixel
+    at squared distance <= max_sq; the set of pixels reached."""
+    r = int(max_sq ** 0.5)
+    steps = [(dy, dx) for dy in range(-r, r + 1) for dx in range(-r, r + 1) if 0 < dy * dy + dx * dx <= max_sq]
     seen = {start}
     queue = deque([start])
     h, w = lit.shape
     while queue:
         y, x = queue.popleft()
-        if (y, x) == goal:
-            return True
-        for dy in range(-radius, radius + 1):
-            for dx in range(-radius, radius + 1):
-                q = (y + dy, x + dx)
-                if 0 <= q[0] < h and 0 <= q[1] < w and lit[q] and q not in seen:
-                    seen.add(q)
-                    queue.append(q)
-    return False
+        for dy, dx in steps:
+            q = (y + dy, x + dx)
+            if 0 <= q[0] < h and 0 <= q[1] < w and lit[q] and q not in seen:
+                seen.add(q)
+                queue.append(q)
+    return seen
 
 
-@pytest.mark.parametrize("difficulty, n", [("easy", 12), ("hard", 12)])
-def test_generated_labels_by_pixel_connectivity(difficulty, n):
+def connected(image: np.ndarray, a, b, threshold: int, max_sq: int) -> bool:
+    """True if the pixel under marker b is reached from the pixel under marker a (see reachable)."""
+    lit = image >= threshold
+    start, goal = (int(a[1]), int(a[0])), (int(b[1]), int(b[0]))
+    assert lit[start] and lit[goal], "marker centres must be drawn"
+    return goal in reachable(lit, start, max_sq)
+
+
+SAMPLES = 20  # images per difficulty, shared by the tests below
+
+
+@functools.lru_cache(maxsize=None)
+def samples(difficulty: str) -> list:
+    """Images 0..SAMPLES-1 of a seed-0 set at resolution 32, as generate_pathfinder draws them."""
+    p = gen.lra_params(32, difficulty)
+    return [gen.generate_image(p, gen.image_rng(0, p, k)) for k in range(SAMPLES)]
+
+
+@pytest.mark.parametrize("difficulty", ["easy", "intermediate", "hard"])
+def test_generated_labels_by_pixel_connectivity(difficulty):
     p = gen.lra_params(32, difficulty)
     labels = []
-    for i in range(n):
-        image, label, margin, debug = gen.generate_image(p, np.random.default_rng([11, i]))
+    for image, label, margin, debug in samples(difficulty):
         assert image.dtype == np.uint8 and image.shape == (32, 32)
         a, b = debug["markers"]
-        assert connected(image, a, b, gen.LIT_THRESHOLD, gen.link_radius(margin)) == bool(label)
+        assert connected(image, a, b, gen.LIT_THRESHOLD, link_sq(margin)) == bool(label)
         # markers sit on target tips: the label-1 pair are the two ends of one target path
         tips = [(path[0][0], path[-1][1]) for path in debug["targets"]]
         assert any(np.allclose(a, t[0]) for t in tips)
         assert len(debug["targets"][0]) == p.contour_length
         assert all(len(d) == p.distractor_length for d in debug["distractors"])
         labels.append(label)
-    assert 0 < sum(labels) < n  # both classes occur
+    assert 0 < sum(labels) < len(labels)  # both classes occur
+
+
+def core_pixels(lit: np.ndarray, path) -> set:
+    """Lit pixels whose centre lies within 0.75 px of one of the path's dashes."""
+    yy, xx = np.mgrid[0:lit.shape[0], 0:lit.shape[1]] + 0.5
+    near = np.zeros(lit.shape, bool)
+    for a, b in path:
+        d = b - a
+        t = np.clip(((xx - a[0]) * d[0] + (yy - a[1]) * d[1]) / (d @ d), 0, 1)
+        near |= np.hypot(xx - a[0] - t * d[0], yy - a[1] - t * d[1]) <= 0.75
+    return set(zip(*np.nonzero(lit & near)))
+
+
+def test_paths_are_drawn_apart_and_whole():
+    """Tracing from the core pixels of a path never reaches those of another path, and nearly
+    always reaches all of its own (without the rule that a dash links to the previous one, as at
+    ac91802, 44 of these 493 paths were drawn broken)."""
+    broken = total = 0
+    for difficulty in ("easy", "intermediate", "hard"):
+        for image, _, margin, debug in samples(difficulty):
+            lit = image >= gen.LIT_THRESHOLD
+            cores = [core_pixels(lit, path) for path in debug["targets"] + debug["distractors"]]
+            assert all(cores)
+            for i, core in enumerate(cores):
+                reached = reachable(lit, next(iter(core)), link_sq(margin))
+                for j, other in enumerate(cores):
+                    assert (i == j) or not (reached & other), f"{difficulty}: path {i} linked to path {j}"
+                broken += not core <= reached
+                total += 1
+    assert broken <= 0.02 * total, f"{broken} of {total} paths drawn broken"
+
+
+# Mean placed distractors over the SAMPLES images: the spacing before the change placed 9.25,
+# 4.80 and 1.60 on these images (budgets 10, 6, 5), the current one 10.0, 5.70 and 3.10.
+PLACED_AT_LEAST = {"easy": 9.6, "intermediate": 5.2, "hard": 2.5}
+
+
+@pytest.mark.parametrize("difficulty", ["easy", "intermediate", "hard"])
+def test_placed_distractors_per_difficulty(difficulty):
+    placed = [len(debug["distractors"]) for _, _, _, debug in samples(difficulty)]
+    assert np.mean(placed) >= PLACED_AT_LEAST[difficulty]
+    assert min(placed) >= 1
+
+
+def test_stamps_are_the_pixels_a_dash_lights_in_place():
+    """The placement's stamp of a dash (a rendering in a small window) equals the pixels the dash
+    lights drawn alone on the full canvas at the darkest image scale, for both layers."""
+    p = gen.lra_params(32, "hard")
+    st = paths._stamps(p, 1)
+    rnd = random.Random(0)
+    for _ in range(40):
+        qx, qy = rnd.randrange(6 * paths.QUANT, 26 * paths.QUANT), rnd.randrange(6 * paths.QUANT, 26 * paths.QUANT)
+        deg, kind = rnd.randrange(360), rnd.randrange(2)
+        x0, y0 = qx // paths.QUANT, qy // paths.QUANT
+        bits = st.dash(qx - x0 * paths.QUANT, qy - y0 * paths.QUANT, deg, kind)[0] << (y0 * st.W + x0)
+        tail = np.array([qx, qy]) / paths.QUANT
+        head = tail + p.paddle_length * np.array([np.cos(np.radians(deg)), np.sin(np.radians(deg))])
+        contrast = p.snake_contrast * (p.paddle_contrast if kind == 0 else 1.0)
+        alone = gen._byte_scale(paths.draw(32, p.antialias, [(tail, head)], [], 1) * contrast, 0.0, 1.0)
+        assert np.array_equal(st.to_array(bits), alone >= gen.LIT_THRESHOLD)
+        assert (alone >= gen.LIT_THRESHOLD).sum() >= 2
 
 
 def test_generator_is_deterministic_and_writes_release_format(tmp_path):
@@ -158,7 +242,7 @@ def test_generator_is_deterministic_and_writes_release_format(tmp_path):
         image, again_label, margin, debug = gen.generate_image(p, gen.image_rng(0, p, k))
         assert np.array_equal(image, pixels) and again_label == label  # deterministic by (seed, k)
         a, b = debug["markers"]
-        assert connected(pixels, a, b, gen.LIT_THRESHOLD, gen.link_radius(margin)) == bool(label)
+        assert connected(pixels, a, b, gen.LIT_THRESHOLD, link_sq(margin)) == bool(label)
     split_of = {"train": rows[:8], "val": rows[8:10], "test": rows[10:]}
     for split, expected in split_of.items():
         assert np.asarray(ds.splits[split]["targets"]).tolist() == [lab for _, lab in expected]
