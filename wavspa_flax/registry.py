@@ -124,10 +124,12 @@ class Registry:
         return cls
 
     def unregister(self, name: str) -> None:
-        """Remove ``name`` and its aliases (tests that register toy classes clean up with it).
-        Options stay declared: a config built since may still hold their keys."""
+        """Remove ``name``, its aliases and the options no other entry declares (tests that
+        register toy classes clean up with it)."""
         self._entries.pop(name)
         self._aliases = {a: n for a, n in self._aliases.items() if n != name}
+        declared = {key for e in self._entries.values() if e.cls is not None for key in options_of(e.cls)}
+        self._options = {key: spec for key, spec in self._options.items() if key in declared}
 
     # -- lookup ---------------------------------------------------------------------------------
     def names(self, ablations: bool = True) -> tuple[str, ...]:

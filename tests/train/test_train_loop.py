@@ -57,6 +57,12 @@ def test_resume_after_kill_equals_uninterrupted_run(listops_config, tmp_path, ca
     with caplog.at_level(logging.WARNING):
         resumed = train_and_evaluate(listops_config(**settings), tmp_path / "resumed")
     assert any("cannot be restored" in r.getMessage() for r in caplog.records)
+    # The damaged step was set aside (kept for inspection), and a fresh step 4 was written.
+    damaged = tmp_path / "resumed" / "checkpoints_damaged" / "4" / "state"
+    assert damaged.is_dir() and not any(damaged.iterdir())
+    store = CheckpointStore(tmp_path / "resumed" / "checkpoints", keep=2)
+    assert store.steps() == [6, 7]
+    store.close()
 
     _assert_trees_equal(full.state.params, resumed.state.params)
     _assert_trees_equal(full.state.opt_state, resumed.state.opt_state)
@@ -87,3 +93,53 @@ def test_non_finite_loss_stops_and_keeps_last_good_checkpoint(listops_config, tm
     state, loop = store.restore_latest(good.state)
     store.close()
     _assert_trees_equal(state.params, good.state.params)
+
+
+def _independent_accuracy(model, params, split: dict) -> float:
+    """Test accuracy by a plain loop over the split's arrays (no pmap, no batching, no padding tail)."""
+    correct = 0
+    for i in range(len(split["targets"])):
+        logits = model.apply({"params": params}, split["inputs"][i : i + 1].astype(np.int32),
+                             split["lengths"][i : i + 1].astype(np.int32))
+        correct += int(np.argmax(np.asarray(logits)[0]) == int(split["targets"][i]))
+    return correct / len(split["targets"])
+
+
+def test_test_split_is_scored_on_the_best_state_and_on_the_final_state(listops_config, tmp_path):
+    from lra.data import load_dataset
+    from wavspa_flax import build_model
+
+    # lr high enough that validation moves; eval every step so the best step is not the last one.
+    config = listops_config(**{"num_train_steps": 8, "eval_every": 1, "checkpoint_every": 4,
+                               "learning_rate": 3e-2, "schedule": "constant", "data.num_test": 40})
+    result = train_and_evaluate(config, tmp_path / "run")
+    summary = result.summary
+    dataset = load_dataset(config)
+    info = dataset.info
+    model = build_model(config.model, vocab_size=info.vocab_size, num_classes=info.num_classes,
+                        max_length=info.max_length, task_kind=info.kind)
+    store = CheckpointStore(tmp_path / "run" / "best", keep=1)
+    assert store.steps() == [summary["best_step"]]
+    best_state, _ = store.restore_latest(result.state)
+    store.close()
+    test = dataset.splits["test"]
+    assert summary["test_accuracy"] == pytest.approx(_independent_accuracy(model, best_state.params, test))
+    assert summary["test_accuracy_final_state"] == pytest.approx(
+        _independent_accuracy(model, result.state.params, test))
+    assert summary["val_is_test"] is False and "note" not in summary
+    for name in ("jax", "jaxlib", "flax", "optax", "orbax-checkpoint", "wavspa_commit"):
+        assert summary["versions"][name] and summary["versions"][name] != "unknown", name
+
+
+def test_logged_learning_rate_is_the_one_the_step_applied(listops_config, tmp_path):
+    # optax applies schedule(count) with count = steps done before the update: step s uses s - 1.
+    base, warmup = 0.05, 3
+    config = listops_config(**{"num_train_steps": 5, "log_every": 1, "learning_rate": base,
+                               "schedule": "rsqrt", "warmup_steps": warmup})
+    train_and_evaluate(config, tmp_path / "run")
+    logged = {r["step"]: r["learning_rate"] for r in read_metrics(tmp_path / "run") if r["split"] == "train"}
+    for step, lr in logged.items():
+        count = step - 1
+        expected = base * min(1.0, count / warmup) / np.sqrt(max(count, warmup))
+        assert lr == pytest.approx(expected, rel=1e-6), step
+    assert sorted(logged) == [1, 2, 3, 4, 5]
