@@ -1,6 +1,6 @@
 """Training / inference speed of model variants, measured side by side in one process.
 
-    python -m lra.bench --task listops --scale small transformer transformer,ada performer,lift
+    python -m lra.bench --task listops --scale small <variant> [<variant> ...]
     python -m lra.bench --task text --scale small --steps 10 --out results/bench_text_small_cpu.md
 
 Each variant is the task config at the given scale (``configs/<task>.py:<variant>``); batches are
@@ -123,7 +123,7 @@ def format_table(rows: list[dict]) -> str:
 
 def main(argv: list[str] | None = None) -> str:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("variants", nargs="+", help="e.g. transformer transformer,ada performer,lift")
+    parser.add_argument("variants", nargs="+", help="config arguments <attention>[,<space>], the first is the baseline")
     parser.add_argument("--task", default="listops")
     parser.add_argument("--scale", default="small", choices=("smoke", "small", "paper"))
     parser.add_argument("--steps", type=int, default=5, help="timed steps per variant")

@@ -4,12 +4,8 @@ A task file's ``get_config(arg)`` starts from :func:`base_config`, writes the ta
 paper's Table 6 for the model, the LRA reference for the optimiser), then calls
 :func:`apply_variant` with ``arg`` = ``<attention>[,<space>]`` (or an attention-free mixer);
 the names come from the registries (``wavspa_flax.attention``, ``wavspa_flax.spaces``,
-``wavspa_flax.mixers``), so a newly registered attention or space is a valid argument:
-
-    configs/listops.py:transformer          full attention, input space
-    configs/text.py:performer,ada           Performer inside AdaWavSpA
-    configs/image.py:linformer,fixed        Linformer inside the fixed db2 space
-    configs/listops.py:fnet                 attention-free FNet baseline
+``wavspa_flax.mixers``), so a newly registered attention or space is a valid argument (the
+README lists them). A missing space means the input space ``none``.
 
 ``config.scale`` picks how much of the paper to run: ``paper`` is Table 6 untouched; ``smoke`` and
 ``small`` apply the task file's ``SCALES[scale]`` preset (flat ``{"dotted.key": value}``: data size,
@@ -43,7 +39,7 @@ def base_config(task: str) -> ml_collections.ConfigDict:
     spec = get_task(task)
     config = ml_collections.ConfigDict()
     config.task = task
-    config.variant = "transformer"  # the get_config argument, recorded for summaries/tables
+    config.variant = ""            # the get_config argument (set by apply_variant), for summaries/tables
     config.scale = "paper"          # 'paper' (Table 6) | 'small' (CPU-sized) | 'smoke' (seconds): SCALES presets
     config.seed = 0
     config.max_length = spec.default_max_length()
@@ -90,7 +86,7 @@ def _attention_names() -> list[str]:
 
 def parse_variant(arg: str) -> Variant:
     """``'<attention>[,<space>]'`` or ``'<mixer>'`` -> :class:`Variant` (a ConfigError names the fix)."""
-    parts = [p.strip() for p in (arg or "transformer").split(",") if p.strip()]
+    parts = [p.strip() for p in (arg or "").split(",") if p.strip()]
     free_mixers = [m for m in MIXERS.names() if m != ATTENTION_MIXER]
     usage = (f"expected '<attention>[,<space>]' with attention in {_attention_names()} (or an attention-free "
              f"mixer {free_mixers}) and space in {list(SPACES.names())}")
@@ -115,7 +111,7 @@ def apply_variant(config: ml_collections.ConfigDict, arg: str,
     """Set ``config.model`` for the variant named by ``arg`` (in place; also returned).
 
     The chosen attention's and space's registry presets are applied (the official code's values,
-    e.g. Linformer's bias, lifting level 3), then ``space_presets[space]``: the task's Table 6
+    e.g. a projection bias or a decomposition level), then ``space_presets[space]``: the task's Table 6
     values for that space, as ``{"<key relative to config.model>": value}``.
     """
     variant = parse_variant(arg)

@@ -24,7 +24,7 @@ from wavspa_flax.errors import ConfigError, UserError
 
 FLAGS = flags.FLAGS
 config_flags.DEFINE_config_file(
-    "config", None, "Task config file and variant, e.g. configs/listops.py:performer,ada")
+    "config", None, "Task config file and variant: configs/<task>.py:<attention>[,<space>]")
 flags.DEFINE_string("workdir", None, "Directory (or URI) for checkpoints, metrics and summary.json")
 flags.DEFINE_bool("multihost", False, "Call jax.distributed.initialize() first (TPU pods, multi-process)")
 
@@ -91,7 +91,7 @@ def main(argv: list[str]) -> None:
     logging.getLogger("absl").setLevel(logging.WARNING)  # orbax logs every save/restore at INFO
     try:
         if FLAGS["config"].value is None:
-            raise ConfigError("--config is required, e.g. --config=configs/listops.py:transformer,ada")
+            raise ConfigError("--config is required: --config=configs/<task>.py:<attention>[,<space>]")
         if FLAGS.workdir is None:
             raise ConfigError("--workdir is required (a directory for checkpoints, metrics and summary.json)")
         if FLAGS.multihost:

@@ -1,7 +1,7 @@
 """Train and evaluate one model on one LRA task (the command line is :mod:`lra.main`).
 
-    python -m lra.train --config=configs/listops.py:performer,ada --workdir=runs/listops_ada \\
-        [--config.scale=small] [--config.model.space.wavelet=sym2] ...
+    python -m lra.train --config=configs/<task>.py:<attention>[,<space>] --workdir=DIR \\
+        [--config.scale=small] [--config.<key>=<value> ...]
 
 Data-parallel over every device (``lra.steps.data_parallel``: ``jax.pmap``). Validation every
 ``eval_every`` steps keeps the best state (``best/``); after at least ``min_steps`` the run stops

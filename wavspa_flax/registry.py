@@ -4,19 +4,19 @@ A choice is a linen module class registered under a name; its config options are
 fields declared with :func:`option` next to the class, so defaults, validation and the
 constructor's keyword arguments all derive from one declaration::
 
-    @ATTENTIONS.register("longformer")
-    class LongformerAttention(MultiHeadAttention):
+    @ATTENTIONS.register("windowed")
+    class WindowedAttention(MultiHeadAttention):
         window: int = option(512, "total window width (keys with -w/2 < j - i <= w/2)", minimum=1)
 
 gives ``config.model.attention.window = 512``, rejects ``window = 0`` with one line naming
 ``config.model.attention.window``, and passes ``window=cfg.attention.window`` to the class.
 
 * ``preset``: config values (keys relative to the registry's section) that choosing the name
-  sets, e.g. the official code's ``use_bias=True`` for Linformer (applied by
+  sets, e.g. the official code's ``use_bias=True`` for an attention that had a bias (applied by
   ``lra.config.apply_variant``; a command-line override still wins).
 * ``fixed``: constructor values the name pins (``fourier_forward`` is :class:`FourierSpace` with
   ``forward_only=True``).
-* ``aliases``: other accepted names (``transformer`` for ``full``).
+* ``aliases``: other accepted names (the paper's name for an attention, e.g.).
 * ``ablation``: not one of the paper's choices (identity attention, ...): left out of grids.
 """
 

@@ -1,23 +1,11 @@
 """Attentions, one registry (:data:`ATTENTIONS`); every module of this package is imported here,
-so a new attention is one file with ``@ATTENTIONS.register("<name>")`` on its class.
+so a new attention is one file with ``@ATTENTIONS.register("<name>")`` on its class (the README
+lists the registered ones; ``ATTENTIONS.names()`` too).
 
 Every module: ``attn(x [B, n, f], mask [B, n] bool | None, *, deterministic) -> [B, n, f]``.
-
-============  =======================================================  ===================
-name          what                                                     memory
-============  =======================================================  ===================
-full          softmax attention (chunked above ``chunk_size``)          O(n^2) / O(n chunk)
-linformer     keys/values projected along the sequence to k rows        O(n k)
-linear        Linear Transformer, elu+1 feature map                     O(n)
-longformer    sliding window (+ optional global tokens)                 O(n window)
-performer     generalized ReLU kernel (default) or FAVOR+               O(n)
-identity      y = x (space-only ablation; a space around it reconstructs x)  -
-linear_map    y = x W + b (Table 9 'Linear' ablation)                   -
-============  =======================================================  ===================
-
-The kernels (``full.softmax_attention``, ``longformer.longformer_attention``, ...) are pure
-functions wrapped in ``jax.jit`` (inlined under an outer jit; used eagerly they compile once per
-shape). Each is tested against an explicit O(n^2) NumPy formula in ``tests/models/test_attention.py``.
+Each file holds a pure kernel function wrapped in ``jax.jit`` (inlined under an outer jit; used
+eagerly it compiles once per shape), tested against an explicit O(n^2) NumPy formula in
+``tests/models/test_attention.py``, and the module class around it.
 """
 
 from __future__ import annotations

@@ -50,8 +50,8 @@ def zero_masked(x, mask):
 
 
 class Attention(nn.Module):
-    """Base of every attention: ``length`` is the longest sequence the module will see (only
-    Linformer sizes a parameter with it; None = the input's), ``dtype`` the compute dtype."""
+    """Base of every attention: ``length`` is the longest sequence the module will see (for
+    attentions that size a parameter with it; None = the input's), ``dtype`` the compute dtype."""
 
     length: int | None = None
     dtype: Any = jnp.float32
@@ -76,8 +76,8 @@ class MultiHeadAttention(Attention):
     dropout_rate: float = 0.0
     use_rope: bool = False
     use_bias: bool = option(
-        False, "bias on the q/k/v/out projections; the official code: False for full, longformer and "
-        "performer, True for linformer and linear (their registrations preset it)")
+        False, "bias on the q/k/v/out projections (False as most official attentions; the ones that had "
+        "a bias preset True at registration)")
 
     @classmethod
     def context_from_config(cls, model_cfg) -> dict[str, Any]:

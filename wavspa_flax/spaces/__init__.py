@@ -1,14 +1,6 @@
 """Transformed spaces around an attention, one registry (:data:`SPACES`); every module of this
-package is imported here, so a new space is one file with ``@SPACES.register("<name>")``.
-
-======================  ===============================================================
-none                    attention on the input
-fixed                   fixed wavelet, 2-D db2 level 1 (default) or 1-D per channel
-ada / ortho / lift      learnable wavelets (direct, lattice, lifting), 1-D per channel
-fourier                 FFT -> attention -> inverse FFT
-fourier_forward         FFT -> attention (FNet-like, forward only)
-linear                  fixed wavelet space, attention replaced by a linear map (Table 9)
-======================  ===============================================================
+package is imported here, so a new space is one file with ``@SPACES.register("<name>")`` (the
+README lists the registered ones; ``SPACES.names()`` too).
 
 A space's options are its :func:`~wavspa_flax.registry.option` fields, read from
 ``config.model.space`` by key, so no code exists per (attention, space) pair.
