@@ -26,6 +26,7 @@ from wavspa_flax.wavelets.errors import (
     FilterLengthError,
     InputDtypeError,
     LevelError,
+    LevelWarning,
     ModeError,
     UnknownWaveletError,
 )
@@ -48,6 +49,7 @@ __all__ = [
     "FilterLengthError",
     "InputDtypeError",
     "LevelError",
+    "LevelWarning",
     "ModeError",
     "UnknownWaveletError",
     "coefficient_lengths",
