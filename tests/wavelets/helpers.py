@@ -2,12 +2,15 @@
 from __future__ import annotations
 
 import collections
+import contextlib
+import warnings
 
 import jax
 import numpy as np
 import pywt
 
-from wavspa_flax.wavelets import FilterBank
+from wavspa_flax.wavelets import FilterBank, LevelWarning
+from wavspa_flax.wavelets import errors as wavelet_errors
 
 DISCRETE = tuple(pywt.wavelist(kind="discrete"))
 # pywt's own dmey round trip is inexact (about 2e-2): it is a truncated approximation of the Meyer
@@ -56,3 +59,31 @@ def compile_fast(fn, *args):
 def run_compiled(fn, *args):
     """``jax.jit(fn)(*args)`` through :func:`compile_fast`."""
     return compile_fast(fn, *args)(*args)
+
+
+@contextlib.contextmanager
+def level_warnings():
+    """Record every :class:`LevelWarning` with the once-per-process key set emptied (restored after).
+
+    Yields ``(records, keys)``: the LevelWarnings emitted inside the block and the live key set.
+    """
+    keys = wavelet_errors._WARNED_LEVELS
+    saved = set(keys)
+    keys.clear()
+    try:
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            records = _LevelRecords(caught)
+            yield records, keys
+    finally:
+        keys.update(saved)
+
+
+class _LevelRecords:
+    """The LevelWarnings among the recorded warnings (pywt's own UserWarnings are left out)."""
+
+    def __init__(self, caught):
+        self._caught = caught
+
+    def messages(self):
+        return [str(w.message) for w in self._caught if issubclass(w.category, LevelWarning)]

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 import wavspa_flax.wavelets as wl
-from tests.wavelets.helpers import assert_close_f32, run_compiled
+from tests.wavelets.helpers import assert_close_f32, level_warnings, run_compiled
 
 
 def _reference_lifting(x: np.ndarray, level: int, predict=(0.5, 0.5), update=(0.25, 0.25)) -> list:
@@ -103,8 +103,11 @@ def test_lifting_support_masks_match_brute_force_support():
 
 def test_lifting_errors():
     x = np.zeros((2, 8), np.float32)
-    with pytest.raises(wl.LevelError, match="0..3"):
-        wl.lifting_dec(x, 4)
+    with level_warnings() as (records, _):  # above the maximum: a warning, the bands stay 1 long
+        assert [c.shape[-1] for c in wl.lifting_dec(x, 4)] == [1, 1, 1, 2, 4]
+    assert len(records.messages()) == 1 and "maximum 3" in records.messages()[0]
+    with pytest.raises(wl.LevelError, match="negative"):
+        wl.lifting_dec(x, -1)
     with pytest.raises(wl.InputDtypeError):
         wl.lifting_dec(np.zeros(8, np.int64), 1)
     with pytest.raises(ValueError, match="channel_axis"):

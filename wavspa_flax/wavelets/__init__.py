@@ -26,6 +26,7 @@ from wavspa_flax.wavelets.errors import (
     FilterLengthError,
     InputDtypeError,
     LevelError,
+    LevelWarning,
     ModeError,
     UnknownWaveletError,
 )
@@ -49,6 +50,7 @@ __all__ = [
     "FilterLengthError",
     "InputDtypeError",
     "LevelError",
+    "LevelWarning",
     "ModeError",
     "UnknownWaveletError",
     "coefficient_lengths",

@@ -34,9 +34,11 @@ from wavspa_flax.wavelets import _conv
 from wavspa_flax.wavelets.errors import (
     CoefficientShapeError,
     FilterLengthError,
+    LevelError,
     check_floating,
-    check_level,
     normalize_axis,
+    validate_level,
+    warn_level_above_maximum,
 )
 from wavspa_flax.wavelets.extension import check_min_length, check_mode, extend
 from wavspa_flax.wavelets.filters import FilterBank, WaveletLike, filter_bank, max_level
@@ -221,12 +223,43 @@ def _slice(x, length: int, axis: int):
     return x[tuple(index)]
 
 
-def resolve_level(level: Optional[int], length: int, filter_length: int) -> int:
-    """``level`` checked against ``max_level``; ``None`` means the maximum (pywt default)."""
+def level_input_lengths(length: int, filter_length: int, level: int, mode: str) -> List[int]:
+    """Length of the signal each of levels 1..``level`` transforms: ``[n, len cA_1, ..., len cA_{level-1}]``."""
+    if level < 1:
+        return []
+    return [int(length)] + coefficient_lengths(length, filter_length, level - 1, mode)[1:][::-1]
+
+
+def check_level_computable(level: int, length: int, filter_length: int, mode: str) -> None:
+    """Raise :class:`LevelError` when some level's input is empty, or of length 1 in a mode that
+    needs two samples ('reflect', 'antireflect'; pywt raises there too)."""
+    shortest = 2 if mode in ("reflect", "antireflect") else 1
+    for j, n in enumerate(level_input_lengths(length, filter_length, level, mode), start=1):
+        if n < shortest:
+            raise LevelError(
+                f"level={level} cannot be computed for a signal of length {length} in mode={mode!r}: "
+                f"level {j} would transform {n} sample(s) and needs >= {shortest}. Use level <= {j - 1} "
+                "or another mode (e.g. 'symmetric')."
+            )
+
+
+def resolve_level(level: Optional[int], length: int, filter_length: int, mode: str = "symmetric",
+                  other_lengths: Sequence[int] = ()) -> int:
+    """``level`` checked for a signal of ``length`` (and ``other_lengths``: the other axes of a
+    separable transform); ``None`` means the maximum (pywt default).
+
+    Like pywt, a level above ``max_level(length, filter_length)`` is computed after a
+    :class:`LevelWarning` (once per key); only a level that cannot be computed raises.
+    """
     maximum = max_level(length, filter_length)
     if level is None:
         return maximum
-    return check_level(level, maximum, length, filter_length)
+    level = validate_level(level, maximum)
+    for n in (length, *other_lengths):
+        check_level_computable(level, n, filter_length, mode)
+    if level > maximum:
+        warn_level_above_maximum(level, maximum, length, filter_length)
+    return level
 
 
 def wavedec(
@@ -242,17 +275,19 @@ def wavedec(
     Args:
       x: floating array ``(..., n, ...)``.
       wavelet: pywt name / ``pywt.Wavelet`` / :class:`FilterBank` (``(L,)`` or ``(C, L)``).
-      level: 0..``max_level(n, L)``; None = the maximum.
+      level: >= 0; None = ``max_level(n, L)``. Above that maximum a :class:`LevelWarning` is
+        emitted (once per (n, L, level)) and the transform is computed, as in pywt.
       axis, mode, channel_axis: as in :func:`dwt`.
 
     Returns:
       ``[cA_level, cD_level, ..., cD_1]``; lengths from :func:`coefficient_lengths`.
 
     Raises:
-      LevelError: level above ``max_level`` (or negative).
+      LevelError: level not a non-negative int, or not computable (an empty input, or a
+        length-1 input in 'reflect' / 'antireflect').
     """
     x, bank, axis, channel_axis = _prepare(x, wavelet, axis, mode, channel_axis)
-    level = resolve_level(level, x.shape[axis], np.shape(bank.dec_lo)[-1])
+    level = resolve_level(level, x.shape[axis], np.shape(bank.dec_lo)[-1], mode)
     details = []
     approx = x
     for _ in range(level):
@@ -323,7 +358,7 @@ def coefficient_support_masks(mask, filter_length: int, level: Optional[int] = N
     axis = normalize_axis(axis, m.ndim)
     ones = np.ones(int(filter_length))
     bank = FilterBank(ones, ones, ones, ones)
-    level = resolve_level(level, m.shape[axis], int(filter_length))
+    level = resolve_level(level, m.shape[axis], int(filter_length), mode)
     details = []
     approx = m
     for _ in range(level):

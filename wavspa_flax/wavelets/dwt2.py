@@ -75,7 +75,8 @@ def wavedec2(
 
     Args:
       x: floating array; ``axes`` name the two transformed axes.
-      level: 0..min over both axes of ``max_level``; None = that maximum (pywt default).
+      level: >= 0; None = the smaller ``max_level`` of the two axes (pywt default). Above it a
+        :class:`LevelWarning` is emitted once per key and the transform is computed, as in pywt.
 
     Returns:
       ``[cA_n, (cH_n, cV_n, cD_n), ..., (cH_1, cV_1, cD_1)]``.
@@ -85,8 +86,8 @@ def wavedec2(
     first, second = _axes_pair(axes, ndim)
     length = int(np.shape(filter_bank(wavelet).dec_lo)[-1])
     sizes = (np.shape(x)[first], np.shape(x)[second])
-    shortest = sizes[int(np.argmin([max_level(s, length) for s in sizes]))]
-    level = resolve_level(level, shortest, length)
+    order = np.argsort([max_level(s, length) for s in sizes], kind="stable")
+    level = resolve_level(level, sizes[order[0]], length, mode, other_lengths=(sizes[order[1]],))
     details = []
     approx = x
     for _ in range(level):

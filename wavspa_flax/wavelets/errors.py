@@ -9,7 +9,8 @@ to fix, reported in one line by the command line).
 from __future__ import annotations
 
 import difflib
-from typing import Sequence
+import warnings
+from typing import Optional, Sequence
 
 import jax.numpy as jnp
 import numpy as np
@@ -22,7 +23,13 @@ class UnknownWaveletError(ConfigError):
 
 
 class LevelError(ConfigError):
-    """A decomposition level outside ``0..max_level`` for the signal length."""
+    """A decomposition level that cannot be computed: not an int, negative, or a level whose
+    input would be empty (or of length 1 in a mode that needs two samples)."""
+
+
+class LevelWarning(UserWarning):
+    """A level above ``max_level``: computed anyway, as pywt does (every coefficient then sees the
+    boundary extension). Emitted once per (length, filter length, level) per process."""
 
 
 class FilterLengthError(ConfigError):
@@ -71,20 +78,41 @@ def check_floating(x, name: str = "x") -> None:
         )
 
 
-def check_level(level: int, maximum: int, length: int, filter_length: int) -> int:
-    """Validate a decomposition level against ``max_level(length, filter_length)``."""
+# (length, filter length, level) keys already warned about: once per process, not per call or trace.
+_WARNED_LEVELS: set = set()
+
+
+def warn_level_above_maximum(level: int, maximum: int, length: int, filter_length: Optional[int]) -> None:
+    """Emit :class:`LevelWarning` for ``level > maximum``, once per key (``filter_length`` None: lifting)."""
+    key = (int(length), filter_length, int(level))
+    if key in _WARNED_LEVELS:
+        return
+    _WARNED_LEVELS.add(key)
+    if filter_length is None:
+        message = (
+            f"lifting level={level} is above the maximum {maximum} for a signal of length {length}: the "
+            "extra levels transform a single sample. Computing it anyway (the inverse is still exact); "
+            f"use level <= {maximum} to avoid this."
+        )
+    else:
+        message = (
+            f"level={level} is above the maximum {maximum} for a signal of length {length} and filters of "
+            f"length {filter_length} (pywt.dwt_max_level: floor(log2(n / (L - 1)))): every coefficient "
+            "sees the boundary extension. Computing it anyway, as pywt does (the inverse is still exact); "
+            f"use level <= {maximum}, level=None for the maximum, or a longer signal / shorter wavelet "
+            "to avoid this."
+        )
+    # stacklevel 4: the caller of wavedec / wavedec2 / lifting_dec / the support masks.
+    warnings.warn(message, LevelWarning, stacklevel=4)
+
+
+def validate_level(level, maximum: int) -> int:
+    """``level`` as an int; raise :class:`LevelError` unless it is a non-negative int."""
     if isinstance(level, bool) or not isinstance(level, (int, np.integer)):
         raise LevelError(f"level must be an int, got {level!r} ({type(level).__name__}).")
     level = int(level)
     if level < 0:
         raise LevelError(f"level={level} is negative; use 0 <= level <= {maximum}.")
-    if level > maximum:
-        raise LevelError(
-            f"level={level} is above the maximum {maximum} for a signal of length {length} and "
-            f"filters of length {filter_length} (pywt.dwt_max_level: floor(log2(n / (L - 1))). "
-            f"Use level <= {maximum} or level=None for the maximum, or a longer signal / shorter "
-            "wavelet."
-        )
     return level
 
 

@@ -30,7 +30,14 @@ import numpy as np
 from jax import lax
 
 from wavspa_flax.wavelets import _conv
-from wavspa_flax.wavelets.errors import CoefficientShapeError, LevelError, check_floating, normalize_axis
+from wavspa_flax.wavelets.errors import (
+    CoefficientShapeError,
+    LevelError,
+    check_floating,
+    normalize_axis,
+    validate_level,
+    warn_level_above_maximum,
+)
 from wavspa_flax.wavelets.extension import extend
 
 LEGALL_PREDICT = np.array([0.5, 0.5])
@@ -56,13 +63,16 @@ def lifting_band_lengths(length: int, level: int) -> List[int]:
 
 
 def _check_level(level: int, length: int) -> int:
+    """A non-negative int level for a non-empty signal. Above ``lifting_max_level`` the bands stay
+    one sample long and the inverse stays exact (the odd sample is zero-padded, then trimmed), so
+    such a level warns once (:class:`LevelWarning`) and is computed, like the filter-bank DWT."""
     maximum = lifting_max_level(length)
-    if isinstance(level, bool) or not isinstance(level, (int, np.integer)) or not 0 <= level <= maximum:
-        raise LevelError(
-            f"lifting level={level!r} is invalid for length {length}: use an int in 0..{maximum} "
-            "(each level halves the length, rounding up)."
-        )
-    return int(level)
+    level = validate_level(level, maximum)
+    if level > 0 and length < 1:
+        raise LevelError(f"lifting level={level} cannot be computed for an empty axis (length {length}).")
+    if level > maximum:
+        warn_level_above_maximum(level, maximum, length, None)
+    return level
 
 
 def _weights(weights, default: np.ndarray, name: str):
@@ -147,7 +157,8 @@ def lifting_dec(
 
     Args:
       x: floating array ``(..., n, ...)``.
-      level: 0..``ceil(log2(n))`` (the paper uses 3).
+      level: >= 0 (the paper uses 3); above ``ceil(log2(n))`` a :class:`LevelWarning` (once per
+        key) and bands of one sample.
       axis: transformed axis.
       predict: ``(P,)`` or ``(C, P)`` predict weights; None = LeGall ``(1/2, 1/2)``.
       update: ``(U,)`` or ``(C, U)`` update weights; None = LeGall ``(1/4, 1/4)``.
