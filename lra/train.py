@@ -35,6 +35,7 @@ import jax
 import jax.numpy as jnp
 import ml_collections
 import numpy as np
+from flax.training.train_state import TrainState
 
 from lra import config as lra_config
 from lra.checkpoint import CheckpointStore
@@ -44,7 +45,6 @@ from lra.optim import learning_rate_schedule, make_optimizer
 from lra.steps import data_parallel, eval_step, make_key, replicate, train_step, unreplicate
 from wavspa_flax import build_model
 from wavspa_flax.errors import UserError
-from flax.training.train_state import TrainState
 
 log = logging.getLogger("lra.train")
 REPO = Path(__file__).resolve().parents[1]
@@ -66,7 +66,7 @@ class LoopState:
     stop_reason: str | None = None  # 'early_stopping' once decided (a resumed run then only tests)
 
     @classmethod
-    def from_json(cls, saved: dict) -> "LoopState":
+    def from_json(cls, saved: dict) -> LoopState:
         names = {f.name for f in dataclasses.fields(cls)}
         return cls(**{k: v for k, v in saved.items() if k in names})
 

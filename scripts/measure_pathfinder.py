@@ -207,7 +207,7 @@ def main() -> None:
                   "| --- | ---: | --- |" + " ---: |" * len(head)]
         for b, a in zip(before, after):
             lines.append(f"| {a['difficulty']} | {a['budget']} | before | " + " | ".join(cells(b)) + " |")
-            lines.append(f"| | | after | " + " | ".join(cells(a)) + " |")
+            lines.append("| | | after | " + " | ".join(cells(a)) + " |")
     else:
         lines += [f"## {tree}", "", "| difficulty | budget | " + " | ".join(head) + " |",
                   "| --- | ---: |" + " ---: |" * len(head)]

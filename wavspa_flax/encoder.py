@@ -19,7 +19,8 @@ content, and LayerNorm/MLP act per position, so padded rows never leak into vali
 
 from __future__ import annotations
 
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import flax.linen as nn
 import jax.numpy as jnp

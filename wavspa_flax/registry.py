@@ -189,7 +189,7 @@ class ModuleFactory:
     options: tuple = ()  # sorted (key, value) pairs
 
     @classmethod
-    def of(cls, module_cls: type, **options) -> "ModuleFactory":
+    def of(cls, module_cls: type, **options) -> ModuleFactory:
         return cls(module_cls, tuple(sorted(options.items())))
 
     def __call__(self, **more):

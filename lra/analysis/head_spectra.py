@@ -32,7 +32,7 @@ applies to its divisions, section 4).
 """
 from __future__ import annotations
 
-from typing import Mapping, Sequence
+from collections.abc import Mapping, Sequence
 
 import numpy as np
 import pywt

@@ -14,8 +14,15 @@ import pkgutil
 from lra.data.dataset import load_dataset, task_info
 from lra.data.errors import DataError
 from lra.data.pipeline import Dataset
-from lra.data.tasks import (TaskInfo, TaskSpec, default_data_config, default_max_length, get_task,
-                            register_task, task_names)
+from lra.data.tasks import (
+    TaskInfo,
+    TaskSpec,
+    default_data_config,
+    default_max_length,
+    get_task,
+    register_task,
+    task_names,
+)
 
 for _module in pkgutil.iter_modules(__path__):
     importlib.import_module(f"{__name__}.{_module.name}")

@@ -14,7 +14,7 @@ import logging
 import os
 import shutil
 import uuid
-from typing import Callable, Iterable
+from collections.abc import Callable, Iterable
 
 import numpy as np
 

@@ -3,7 +3,7 @@ truncation counter ("longer than max length -> truncated and counted, reported o
 from __future__ import annotations
 
 import logging
-from typing import Sequence
+from collections.abc import Sequence
 
 import numpy as np
 

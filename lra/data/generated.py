@@ -11,7 +11,7 @@ import json
 import logging
 import os
 import time
-from typing import Callable
+from collections.abc import Callable
 
 from lra.data.errors import DataError
 

@@ -12,7 +12,7 @@ An unknown token is an error (with file:line), not an OOV id.
 from __future__ import annotations
 
 import os
-from typing import Sequence
+from collections.abc import Sequence
 
 import numpy as np
 

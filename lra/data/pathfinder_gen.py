@@ -93,7 +93,7 @@ from scipy.sparse.csgraph import connected_components
 
 from lra.data.generated import atomic_write_text, ensure_generated
 from lra.data.pathfinder import PATHFINDER_DIFFICULTIES
-from lra.data.pathfinder_paths import LIT_THRESHOLD, draw, link_kernel, link_radius, place_paths
+from lra.data.pathfinder_paths import LIT_THRESHOLD, draw, link_kernel, place_paths
 
 CONTOUR_LENGTHS = {"curv_baseline": 6, "curv_contour_length_9": 9, "curv_contour_length_14": 14}
 IMAGES_PER_BATCH = 1000     # images per imgs/<batch>/ folder
@@ -278,9 +278,9 @@ def generate_pathfinder(root: str, seed: int, resolution: int, difficulty: str, 
     """Writes `num_images` images in the release layout under `<root>/pathfinder<R>/<difficulty>`
     (skipped if already generated with these parameters). workers: processes (default: all CPUs
     for sets of PARALLEL_MIN_IMAGES or more). Returns the difficulty folder."""
+    import multiprocessing
     import shutil
     from concurrent.futures import ProcessPoolExecutor
-    import multiprocessing
 
     p = lra_params(resolution, difficulty)
     folder_name = PATHFINDER_DIFFICULTIES.get(difficulty, difficulty)

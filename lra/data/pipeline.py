@@ -23,7 +23,7 @@ divides by `lengths` never sees a zero length).
 from __future__ import annotations
 
 import itertools
-from typing import Iterator
+from collections.abc import Iterator
 
 import numpy as np
 

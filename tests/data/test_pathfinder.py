@@ -143,7 +143,7 @@ def connected(image: np.ndarray, a, b, threshold: int, max_sq: int) -> bool:
 SAMPLES = 20  # images per difficulty, shared by the tests below
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def samples(difficulty: str) -> list:
     """Images 0..SAMPLES-1 of a seed-0 set at resolution 32, as generate_pathfinder draws them."""
     p = gen.lra_params(32, difficulty)

@@ -6,8 +6,7 @@ import pytest
 import tensorflow_datasets as tfds
 from PIL import Image
 
-from lra.data import DataError, load_dataset
-from lra.data import image
+from lra.data import DataError, image, load_dataset
 from lra.data import text as text_task
 
 from .helpers import make_config

@@ -12,9 +12,9 @@ import pytest
 import tensorflow_datasets as tfds
 
 from lra import config as lra_config
-from wavspa_flax.errors import ConfigError
 from lra.metrics import read_metrics
 from lra.train import train_and_evaluate
+from wavspa_flax.errors import ConfigError
 
 from .conftest import REPO, smoke_config
 

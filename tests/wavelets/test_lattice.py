@@ -9,8 +9,8 @@ import pytest
 import pywt
 
 import wavspa_flax.wavelets as wl
-from wavspa_flax.wavelets import lattice as lattice_module
 from tests.wavelets.helpers import assert_close_f32, run_compiled
+from wavspa_flax.wavelets import lattice as lattice_module
 
 
 def _official_lattice(angles: np.ndarray) -> np.ndarray:

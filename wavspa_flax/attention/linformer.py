@@ -12,9 +12,9 @@ from __future__ import annotations
 
 import functools
 
+import flax.linen as nn
 import jax
 import jax.numpy as jnp
-import flax.linen as nn
 
 from wavspa_flax.attention.base import ATTENTIONS, MultiHeadAttention, zero_masked
 from wavspa_flax.attention.full import softmax_attention

@@ -16,7 +16,7 @@ Filter gradients are one reduction per tap; they are skipped for constant (numpy
 from __future__ import annotations
 
 import functools
-from typing import Optional, Sequence
+from collections.abc import Sequence
 
 import jax
 import jax.numpy as jnp
@@ -24,7 +24,7 @@ import numpy as np
 from jax import lax
 
 
-def taps(filt, ndim: int, channel_axis: Optional[int], dtype):
+def taps(filt, ndim: int, channel_axis: int | None, dtype):
     """Per-tap multipliers of a filter, ready to broadcast against an ``ndim``-d signal.
 
     Args:
@@ -57,7 +57,7 @@ def _accumulate(total, tap, piece):
     return term if total is None else total + term
 
 
-def _analysis_impl(xe, filters: Sequence, start: int, count: int, axis: int, channel_axis: Optional[int]):
+def _analysis_impl(xe, filters: Sequence, start: int, count: int, axis: int, channel_axis: int | None):
     """Convolve with each filter and keep every other sample.
 
     ``out_f[k] = sum_t f[L-1-t] * xe[start + 2k + t]`` for ``k < count`` (a full convolution of
@@ -81,7 +81,7 @@ def _analysis_impl(xe, filters: Sequence, start: int, count: int, axis: int, cha
     return outs
 
 
-def _synthesis_impl(bands: Sequence, filters: Sequence, shift: int, out_len: int, axis: int, channel_axis: Optional[int]):
+def _synthesis_impl(bands: Sequence, filters: Sequence, shift: int, out_len: int, axis: int, channel_axis: int | None):
     """Upsample by two, convolve, sum the bands and keep ``out_len`` samples.
 
     ``out[n] = sum_b sum_j g_b[j] * c_b[(n + shift - j) / 2]`` over ``j`` with ``n + shift - j``
@@ -151,7 +151,7 @@ def _zero_extend(x, left: int, right: int, axis: int):
     return lax.optimization_barrier(jnp.pad(x, pad))
 
 
-def _filter_grads(signal, cotangents, filters, start: int, axis: int, channel_axis: Optional[int]):
+def _filter_grads(signal, cotangents, filters, start: int, axis: int, channel_axis: int | None):
     """``d f[L-1-t] = sum cot * signal[start + 2k + t]`` over all axes but the channel axis."""
     length = filters[0].shape[-1]
     count = cotangents[0].shape[axis]
@@ -233,13 +233,13 @@ def _synthesis_bwd(shift, out_len, axis, channel_axis, constant_filters, residua
 _synthesis_core.defvjp(_synthesis_fwd, _synthesis_bwd)
 
 
-def analysis(xe, filters: Sequence, start: int, count: int, axis: int, channel_axis: Optional[int]):
+def analysis(xe, filters: Sequence, start: int, count: int, axis: int, channel_axis: int | None):
     """Strided analysis filtering with a custom gradient; the contract of :func:`_analysis_impl`."""
     constant = all(_is_constant(f) for f in filters)
     return list(_analysis_core(xe, _as_arrays(filters, xe.dtype), start, count, axis, channel_axis, constant))
 
 
-def synthesis(bands: Sequence, filters: Sequence, shift: int, out_len: int, axis: int, channel_axis: Optional[int]):
+def synthesis(bands: Sequence, filters: Sequence, shift: int, out_len: int, axis: int, channel_axis: int | None):
     """Upsample-and-filter synthesis with a custom gradient; the contract of :func:`_synthesis_impl`."""
     dtype = jnp.result_type(*[b.dtype for b in bands])
     bands = tuple(b.astype(dtype) for b in bands)

@@ -24,11 +24,11 @@ pure jax.numpy: jit-able, differentiable w.r.t. inputs and filters, batched over
 """
 from __future__ import annotations
 
-from typing import List, Optional, Sequence
+from collections.abc import Sequence
 
 import jax.numpy as jnp
-from jax import lax
 import numpy as np
+from jax import lax
 
 from wavspa_flax.wavelets import _conv
 from wavspa_flax.wavelets.errors import (
@@ -44,7 +44,7 @@ from wavspa_flax.wavelets.extension import check_min_length, check_mode, extend
 from wavspa_flax.wavelets.filters import FilterBank, WaveletLike, filter_bank, max_level
 
 
-def coefficient_lengths(length: int, filter_length: int, level: int, mode: str = "symmetric") -> List[int]:
+def coefficient_lengths(length: int, filter_length: int, level: int, mode: str = "symmetric") -> list[int]:
     """Band lengths of :func:`wavedec`: ``[len cA_n, len cD_n, ..., len cD_1]``.
 
     Per level: ``floor((n + L - 1) / 2)`` (non-periodic modes) or ``ceil(n / 2)`` (periodization).
@@ -60,7 +60,7 @@ def coefficient_lengths(length: int, filter_length: int, level: int, mode: str =
     return [sizes[-1]] + sizes[::-1]
 
 
-def _resolve_channels(bank: FilterBank, ndim: int, axis: int, channel_axis: Optional[int], shape) -> Optional[int]:
+def _resolve_channels(bank: FilterBank, ndim: int, axis: int, channel_axis: int | None, shape) -> int | None:
     """Validate per-channel filters against ``channel_axis``; return its normalised value."""
     filter_ndim = np.ndim(bank.dec_lo)
     if channel_axis is None:
@@ -157,7 +157,7 @@ def _idwt_periodization(ca, cd, bank: FilterBank, axis: int, channel_axis):
     return jnp.concatenate([head, interior, tail], axis=axis)
 
 
-def dwt(x, wavelet: WaveletLike, axis: int = -1, mode: str = "symmetric", channel_axis: Optional[int] = None):
+def dwt(x, wavelet: WaveletLike, axis: int = -1, mode: str = "symmetric", channel_axis: int | None = None):
     """Single-level DWT along ``axis`` (``pywt.dwt``).
 
     Args:
@@ -181,8 +181,8 @@ def idwt(
     wavelet: WaveletLike,
     axis: int = -1,
     mode: str = "symmetric",
-    channel_axis: Optional[int] = None,
-    length: Optional[int] = None,
+    channel_axis: int | None = None,
+    length: int | None = None,
 ):
     """Single-level inverse DWT (``pywt.idwt``).
 
@@ -207,7 +207,7 @@ def idwt(
     return _trim(out, length, axis)
 
 
-def _trim(x, length: Optional[int], axis: int):
+def _trim(x, length: int | None, axis: int):
     if length is None:
         return x
     if not 0 < int(length) <= x.shape[axis]:
@@ -223,7 +223,7 @@ def _slice(x, length: int, axis: int):
     return x[tuple(index)]
 
 
-def level_input_lengths(length: int, filter_length: int, level: int, mode: str) -> List[int]:
+def level_input_lengths(length: int, filter_length: int, level: int, mode: str) -> list[int]:
     """Length of the signal each of levels 1..``level`` transforms: ``[n, len cA_1, ..., len cA_{level-1}]``."""
     if level < 1:
         return []
@@ -243,7 +243,7 @@ def check_level_computable(level: int, length: int, filter_length: int, mode: st
             )
 
 
-def resolve_level(level: Optional[int], length: int, filter_length: int, mode: str = "symmetric",
+def resolve_level(level: int | None, length: int, filter_length: int, mode: str = "symmetric",
                   other_lengths: Sequence[int] = ()) -> int:
     """``level`` checked for a signal of ``length`` (and ``other_lengths``: the other axes of a
     separable transform); ``None`` means the maximum (pywt default).
@@ -265,10 +265,10 @@ def resolve_level(level: Optional[int], length: int, filter_length: int, mode: s
 def wavedec(
     x,
     wavelet: WaveletLike,
-    level: Optional[int] = None,
+    level: int | None = None,
     axis: int = -1,
     mode: str = "symmetric",
-    channel_axis: Optional[int] = None,
+    channel_axis: int | None = None,
 ) -> list:
     """Multi-level DWT (``pywt.wavedec``), paper eq. 1 / 12 with the bands of eq. 15.
 
@@ -301,8 +301,8 @@ def waverec(
     wavelet: WaveletLike,
     axis: int = -1,
     mode: str = "symmetric",
-    channel_axis: Optional[int] = None,
-    length: Optional[int] = None,
+    channel_axis: int | None = None,
+    length: int | None = None,
 ):
     """Multi-level inverse DWT (``pywt.waverec``), paper eq. 3 / 13.
 
@@ -336,7 +336,7 @@ def waverec(
     return _trim(approx, length, axis)
 
 
-def coefficient_support_masks(mask, filter_length: int, level: Optional[int] = None, axis: int = -1, mode: str = "symmetric") -> list:
+def coefficient_support_masks(mask, filter_length: int, level: int | None = None, axis: int = -1, mode: str = "symmetric") -> list:
     """Boolean band masks aligned with :func:`wavedec`'s output.
 
     A coefficient is True when its support (the input positions that can reach it through the

@@ -9,7 +9,7 @@ along ``axes[1]``), ``cV`` (approximation along ``axes[0]``, detail along ``axes
 """
 from __future__ import annotations
 
-from typing import Optional, Sequence, Tuple
+from collections.abc import Sequence
 
 import numpy as np
 
@@ -18,7 +18,7 @@ from wavspa_flax.wavelets.errors import CoefficientShapeError, check_floating, n
 from wavspa_flax.wavelets.filters import WaveletLike, filter_bank, max_level
 
 
-def _axes_pair(axes: Sequence[int], ndim: int) -> Tuple[int, int]:
+def _axes_pair(axes: Sequence[int], ndim: int) -> tuple[int, int]:
     if len(axes) != 2:
         raise ValueError(f"axes must name exactly two axes, got {axes!r}.")
     first, second = (normalize_axis(a, ndim, "axes") for a in axes)
@@ -69,7 +69,7 @@ def idwt2(coeffs, wavelet: WaveletLike, axes: Sequence[int] = (-2, -1), mode: st
 
 
 def wavedec2(
-    x, wavelet: WaveletLike, level: Optional[int] = None, axes: Sequence[int] = (-2, -1), mode: str = "symmetric"
+    x, wavelet: WaveletLike, level: int | None = None, axes: Sequence[int] = (-2, -1), mode: str = "symmetric"
 ) -> list:
     """Multi-level separable 2-D DWT (``pywt.wavedec2``).
 
@@ -101,7 +101,7 @@ def waverec2(
     wavelet: WaveletLike,
     axes: Sequence[int] = (-2, -1),
     mode: str = "symmetric",
-    shape: Optional[Sequence[int]] = None,
+    shape: Sequence[int] | None = None,
 ):
     """Inverse of :func:`wavedec2` (``pywt.waverec2``).
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import difflib
 import warnings
-from typing import Optional, Sequence
+from collections.abc import Sequence
 
 import jax.numpy as jnp
 import numpy as np
@@ -82,7 +82,7 @@ def check_floating(x, name: str = "x") -> None:
 _WARNED_LEVELS: set = set()
 
 
-def warn_level_above_maximum(level: int, maximum: int, length: int, filter_length: Optional[int]) -> None:
+def warn_level_above_maximum(level: int, maximum: int, length: int, filter_length: int | None) -> None:
     """Emit :class:`LevelWarning` for ``level > maximum``, once per key (``filter_length`` None: lifting)."""
     key = (int(length), filter_length, int(level))
     if key in _WARNED_LEVELS:

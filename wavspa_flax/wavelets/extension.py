@@ -24,7 +24,6 @@ periodization   periodic after repeating x_{n-1} once when n is odd; the DWT kee
 from __future__ import annotations
 
 import functools
-from typing import Tuple
 
 import jax.numpy as jnp
 import numpy as np
@@ -47,7 +46,7 @@ MODES = (
 _NUMPY_INDEX_MODES = {"constant": "edge", "symmetric": "symmetric", "reflect": "reflect", "periodic": "wrap"}
 
 # (indices (K, w), weights (K, w)) for one side: pad[i] = sum_k weights[k, i] * x[indices[k, i]].
-Terms = Tuple[np.ndarray, np.ndarray]
+Terms = tuple[np.ndarray, np.ndarray]
 
 
 def check_mode(mode: str) -> str:
@@ -68,14 +67,14 @@ def check_min_length(n: int, mode: str) -> None:
         )
 
 
-def _split(full_idx: np.ndarray, full_w: np.ndarray, left: int, n: int) -> Tuple[Terms, Terms]:
+def _split(full_idx: np.ndarray, full_w: np.ndarray, left: int, n: int) -> tuple[Terms, Terms]:
     return (
         (full_idx[:, :left], full_w[:, :left]),
         (full_idx[:, left + n :], full_w[:, left + n :]),
     )
 
 
-def _dense_terms(operator: np.ndarray, left: int, n: int) -> Tuple[Terms, Terms]:
+def _dense_terms(operator: np.ndarray, left: int, n: int) -> tuple[Terms, Terms]:
     """Sparse (<= 3 terms) form of a dense extension operator of shape (n, n + left + right)."""
     width = operator.shape[1]
     nonzero = [np.flatnonzero(operator[:, j]) for j in range(width)]
@@ -88,8 +87,8 @@ def _dense_terms(operator: np.ndarray, left: int, n: int) -> Tuple[Terms, Terms]
     return _split(idx, w, left, n)
 
 
-@functools.lru_cache(maxsize=None)
-def extension_terms(n: int, left: int, right: int, mode: str) -> Tuple[Terms, Terms]:
+@functools.cache
+def extension_terms(n: int, left: int, right: int, mode: str) -> tuple[Terms, Terms]:
     """Static (indices, weights) of the left and right pads of a length-``n`` signal.
 
     ``periodization`` here means: repeat the last sample when ``n`` is odd, then wrap; the

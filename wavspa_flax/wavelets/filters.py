@@ -12,7 +12,8 @@ channel, used together with ``channel_axis`` in the transforms). All four have t
 from __future__ import annotations
 
 import functools
-from typing import NamedTuple, Sequence, Union
+from collections.abc import Sequence
+from typing import NamedTuple, Union
 
 import jax.numpy as jnp
 import numpy as np
@@ -33,17 +34,17 @@ class FilterBank(NamedTuple):
 WaveletLike = Union[str, "pywt.Wavelet", FilterBank, Sequence]
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _discrete_names() -> tuple:
     return tuple(pywt.wavelist(kind="discrete"))
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _continuous_names() -> tuple:
     return tuple(pywt.wavelist(kind="continuous"))
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _named_bank(name: str) -> FilterBank:
     if name not in _discrete_names():
         raise UnknownWaveletError(unknown_wavelet_message(name, _discrete_names(), _continuous_names()))

@@ -10,8 +10,6 @@
 """
 from __future__ import annotations
 
-from typing import Optional, Tuple
-
 import jax
 import jax.numpy as jnp
 import numpy as np
@@ -45,8 +43,8 @@ def init_scaling_filters(
     kind: str,
     num_channels: int,
     length: int,
-    key: Optional[jax.Array] = None,
-    wavelet: Optional[str] = None,
+    key: jax.Array | None = None,
+    wavelet: str | None = None,
     dtype=jnp.float32,
 ):
     """Per-channel analysis low-pass filters (pywt ``dec_lo`` order) for AdaWavSpA.
@@ -82,8 +80,8 @@ def init_lattice_angles(
     kind: str,
     num_channels: int,
     length: int,
-    key: Optional[jax.Array] = None,
-    wavelet: Optional[str] = None,
+    key: jax.Array | None = None,
+    wavelet: str | None = None,
     dtype=jnp.float32,
 ):
     """Per-channel lattice angles ``(C, L/2)`` for OrthoWavSpA.
@@ -106,8 +104,8 @@ def init_lattice_angles(
 
 
 def init_lifting_weights(
-    num_channels: Optional[int] = None, predict_length: int = 2, update_length: int = 2, dtype=jnp.float32
-) -> Tuple[jax.Array, jax.Array]:
+    num_channels: int | None = None, predict_length: int = 2, update_length: int = 2, dtype=jnp.float32
+) -> tuple[jax.Array, jax.Array]:
     """LeGall 5/3 predict/update taps (1/2, 1/2) and (1/4, 1/4), centred in longer filters.
 
     Args:

@@ -127,7 +127,7 @@ def _factorise(h: np.ndarray) -> np.ndarray:
     return angles
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _named_angles(name: str) -> np.ndarray:
     bank = filter_bank(name)
     h = np.asarray(bank.dec_lo, np.float64)

@@ -23,7 +23,7 @@ be learnable ``(P,)`` / ``(U,)`` arrays or ``(C, P)`` / ``(C, U)`` per channel (
 """
 from __future__ import annotations
 
-from typing import List, Optional, Sequence
+from collections.abc import Sequence
 
 import jax.numpy as jnp
 import numpy as np
@@ -53,7 +53,7 @@ def lifting_max_level(length: int) -> int:
     return level
 
 
-def lifting_band_lengths(length: int, level: int) -> List[int]:
+def lifting_band_lengths(length: int, level: int) -> list[int]:
     """``[len s_L, len d_L, ..., len d_1]`` of :func:`lifting_dec`."""
     sizes, n = [], int(length)
     for _ in range(level):
@@ -84,7 +84,7 @@ def _weights(weights, default: np.ndarray, name: str):
     return weights
 
 
-def _channel_axis(weights: Sequence, ndim: int, axis: int, channel_axis: Optional[int], shape) -> Optional[int]:
+def _channel_axis(weights: Sequence, ndim: int, axis: int, channel_axis: int | None, shape) -> int | None:
     per_channel = [w for w in weights if np.ndim(w) == 2]
     if channel_axis is None:
         if per_channel:
@@ -102,7 +102,7 @@ def _channel_axis(weights: Sequence, ndim: int, axis: int, channel_axis: Optiona
     return channel_axis
 
 
-def _circular_filter(band, weights, offset: int, axis: int, channel_axis: Optional[int]):
+def _circular_filter(band, weights, offset: int, axis: int, channel_axis: int | None):
     """``out_k = sum_t w_t band[(k + t - offset) mod m]`` along ``axis`` (taps as in :mod:`_conv`)."""
     m = band.shape[axis]
     taps = _conv.taps(weights, band.ndim, channel_axis, band.dtype)
@@ -151,7 +151,7 @@ def lifting_dec(
     axis: int = -1,
     predict=None,
     update=None,
-    channel_axis: Optional[int] = None,
+    channel_axis: int | None = None,
 ) -> list:
     """Multi-level lifting decomposition (eq. 7-9).
 
@@ -182,8 +182,8 @@ def lifting_rec(
     axis: int = -1,
     predict=None,
     update=None,
-    channel_axis: Optional[int] = None,
-    length: Optional[int] = None,
+    channel_axis: int | None = None,
+    length: int | None = None,
 ):
     """Exact inverse of :func:`lifting_dec` (for any weights, lengths and levels).
 
