@@ -82,15 +82,21 @@ class CheckpointStore:
         return None
 
     def _set_aside(self, step: int) -> Path:
-        """Move a damaged step directory out of the way (kept for inspection, never reused)."""
+        """Move a damaged step directory out of the way (kept for inspection, never reused).
+        Process 0 moves it; every process waits for the move before looking again."""
         damaged = self.directory.parent / f"{self.directory.name}_damaged"
-        damaged.mkdir(parents=True, exist_ok=True)
         target = damaged / f"{step}"
-        suffix = 0
-        while target.exists():
-            suffix += 1
-            target = damaged / f"{step}.{suffix}"
-        (self.directory / str(step)).rename(target)
+        if jax.process_index() == 0:
+            damaged.mkdir(parents=True, exist_ok=True)
+            suffix = 0
+            while target.exists():
+                suffix += 1
+                target = damaged / f"{step}.{suffix}"
+            (self.directory / str(step)).rename(target)
+        if jax.process_count() > 1:
+            from jax.experimental import multihost_utils
+
+            multihost_utils.sync_global_devices(f"checkpoint set aside {self.directory} {step}")
         self._manager.reload()
         return target
 

@@ -45,6 +45,7 @@ def base_config(task: str) -> ml_collections.ConfigDict:
     config.max_length = spec.default_max_length()
     # Optimisation: AdamW(b1=0.9, b2=0.98, eps=1e-9) as in the LRA / WavSpA train scripts.
     config.batch_size = 32          # global batch, split over all devices of all processes
+    config.grad_accum_steps = 1     # >1: each device's share runs as this many micro-batches (same update)
     config.eval_batch_size = 0      # 0 -> batch_size
     config.learning_rate = 0.05
     config.schedule = "rsqrt"       # 'rsqrt': constant*linear_warmup*rsqrt_decay (LRA) | 'cosine' | 'constant'
@@ -214,6 +215,9 @@ def validate(config: ml_collections.ConfigDict, num_devices: int = 1) -> None:
         if int(config[key]) <= 0:
             raise ConfigError(f"config.{key} = {config[key]} must be positive")
     check_global_batch(config.batch_size, num_devices, "config.batch_size")
+    if int(config.grad_accum_steps) < 1 or (config.batch_size // num_devices) % int(config.grad_accum_steps):
+        raise ConfigError(f"config.grad_accum_steps = {config.grad_accum_steps} must divide the per-device batch "
+                          f"{config.batch_size // num_devices} (batch_size / devices)")
     check_global_batch(config.eval_batch_size or config.batch_size, num_devices, "config.eval_batch_size")
     if not 0.0 <= config.patience_fraction <= 1.0:
         raise ConfigError(f"config.patience_fraction = {config.patience_fraction} must be in [0, 1]")

@@ -26,7 +26,11 @@ FLAGS = flags.FLAGS
 config_flags.DEFINE_config_file(
     "config", None, "Task config file and variant: configs/<task>.py:<attention>[,<space>]")
 flags.DEFINE_string("workdir", None, "Directory (or URI) for checkpoints, metrics and summary.json")
-flags.DEFINE_bool("multihost", False, "Call jax.distributed.initialize() first (TPU pods, multi-process)")
+flags.DEFINE_bool("multihost", False, "Call jax.distributed.initialize() first (TPU pods, several processes); "
+                  "without the three flags below it auto-detects the cluster (TPU VMs, SLURM)")
+flags.DEFINE_string("coordinator_address", None, "HOST:PORT of process 0 (multihost)")
+flags.DEFINE_integer("num_processes", None, "number of processes (multihost)")
+flags.DEFINE_integer("process_id", None, "this process's index, 0..num_processes-1 (multihost)")
 
 
 def _fail(message: str, error: BaseException | None = None) -> None:
@@ -95,16 +99,30 @@ def main(argv: list[str]) -> None:
         if FLAGS.workdir is None:
             raise ConfigError("--workdir is required (a directory for checkpoints, metrics and summary.json)")
         if FLAGS.multihost:
-            import jax
-
-            jax.distributed.initialize()
+            initialize_distributed(FLAGS.coordinator_address, FLAGS.num_processes, FLAGS.process_id)
         config = load_config(config_flags.get_config_filename(FLAGS["config"]),
                              config_flags.get_override_values(FLAGS["config"]))
         result = train_and_evaluate(config, FLAGS.workdir)
     except UserError as error:
         _fail(str(error), error)
-    print(json.dumps({k: result.summary[k] for k in (
-        "test_accuracy", "best_val_accuracy", "steps_completed", "wall_seconds", "param_count")}))
+    import jax
+
+    if result.summary.get("signal"):  # preempted: checkpoint saved, rerun to resume
+        sys.exit(128 + int(result.summary["signal"]))
+    if jax.process_index() == 0:
+        print(json.dumps({k: result.summary[k] for k in (
+            "test_accuracy", "best_val_accuracy", "steps_completed", "wall_seconds", "param_count")}))
+
+
+def initialize_distributed(coordinator_address: str | None, num_processes: int | None,
+                           process_id: int | None) -> None:
+    """``jax.distributed.initialize`` (auto-detected on TPU VMs / SLURM when the arguments are None);
+    CPU processes exchange their collectives through gloo."""
+    import jax
+
+    jax.config.update("jax_cpu_collectives_implementation", "gloo")
+    jax.distributed.initialize(coordinator_address=coordinator_address, num_processes=num_processes,
+                               process_id=process_id)
 
 
 def run() -> None:

@@ -39,6 +39,16 @@ class MetricWriter:
             writer.close()
 
 
+class NullWriter:
+    """The writer of processes other than 0 (one process writes a multi-process run's metrics)."""
+
+    def write(self, step: int, split: str, scalars: dict[str, float]) -> None:
+        pass
+
+    def close(self) -> None:
+        pass
+
+
 def _json_number(value) -> float | None:
     value = float(value)
     return value if math.isfinite(value) else None

@@ -84,25 +84,45 @@ def make_key(seed: int) -> jax.Array:
     return jax.random.key(seed, impl=RNG_IMPL)
 
 
-def train_step(state: TrainState, batch: Batch, dropout_key_data: jax.Array) -> tuple[TrainState, dict]:
+def train_step(state: TrainState, batch: Batch, dropout_key_data: jax.Array,
+               accum_steps: int = 1) -> tuple[TrainState, dict]:
     """One AdamW step on this device's shard of the global batch; call it under :func:`data_parallel`.
 
     ``dropout_key_data`` is ``jax.random.key_data`` of a :func:`make_key` key (raw uint32, so it
     replicates like any array). It is folded with the step and the device index, so each device and
     step draws its own dropout masks and a resumed run redraws exactly the masks it would have drawn.
+
+    ``accum_steps`` > 1 (gradient accumulation): the shard ``[b, ...]`` is split into ``accum_steps``
+    micro-batches of ``b / accum_steps`` run one after another (``lax.scan``: activation memory of
+    one micro-batch) whose gradients are summed before the one update, so the update equals that
+    of the whole batch (each micro-batch's loss is divided by the global weight of the whole step).
     """
     dropout_key = jax.random.wrap_key_data(dropout_key_data, impl=RNG_IMPL)
     key = jax.random.fold_in(jax.random.fold_in(dropout_key, state.step), lax.axis_index(AXIS))
     total_weight = jnp.maximum(lax.psum(jnp.sum(batch["weights"]), AXIS), 1e-9)
 
-    def loss_fn(params):
-        logits = state.apply_fn(
-            {"params": params}, batch["inputs"], batch["lengths"], train=True, rngs={"dropout": key}
-        )
-        sums = weighted_metrics(logits, batch["targets"], batch["weights"])
-        return sums["loss_sum"] / total_weight, sums
+    def grads_and_sums(micro_batch, micro_key):
+        def loss_fn(params):
+            logits = state.apply_fn({"params": params}, micro_batch["inputs"], micro_batch["lengths"],
+                                    train=True, rngs={"dropout": micro_key})
+            sums = weighted_metrics(logits, micro_batch["targets"], micro_batch["weights"])
+            return sums["loss_sum"] / total_weight, sums
 
-    grads, sums = jax.grad(loss_fn, has_aux=True)(state.params)
+        return jax.grad(loss_fn, has_aux=True)(state.params)
+
+    if accum_steps == 1:
+        grads, sums = grads_and_sums(batch, key)
+    else:
+        micro_batches = jax.tree.map(lambda x: x.reshape((accum_steps, -1) + x.shape[1:]), batch)
+
+        def accumulate(carry, inputs):
+            micro_batch, index = inputs
+            grads, sums = grads_and_sums(micro_batch, jax.random.fold_in(key, index))
+            return jax.tree.map(jnp.add, carry, (grads, sums)), None
+
+        shapes = jax.eval_shape(grads_and_sums, jax.tree.map(lambda x: x[0], micro_batches), key)
+        zeros = jax.tree.map(lambda x: jnp.zeros(x.shape, x.dtype), shapes)
+        (grads, sums), _ = lax.scan(accumulate, zeros, (micro_batches, jnp.arange(accum_steps)))
     grads = lax.psum(grads, AXIS)
     new_state = state.apply_gradients(grads=grads)
     metrics = lax.psum(sums, AXIS)

@@ -3,13 +3,17 @@
     python -m lra.train --config=configs/<task>.py:<attention>[,<space>] --workdir=DIR \\
         [--config.scale=small] [--config.<key>=<value> ...]
 
-Data-parallel over every device (``lra.steps.data_parallel``: ``jax.pmap``). Validation every
+Data-parallel over every device of every process (``lra.steps.data_parallel``: ``jax.pmap``;
+each process feeds its own devices' slice of the global batch; only process 0 writes metrics,
+TensorBoard, ``config.json`` and ``summary.json``; all take part in the checkpoints). Validation every
 ``eval_every`` steps keeps the best state (``best/``); after at least ``min_steps`` the run stops
 once validation has not improved for ``patience_fraction * num_train_steps`` steps (A.4). At the
 end the test split is evaluated on the best state (and on the final state) and ``summary.json``
 is written.
 
-A killed run restarts where it stopped: rerun the same command with the same workdir. It resumes
+SIGTERM (preemption) or Ctrl-C saves a checkpoint at the current step and returns (the command
+exits with 128 + the signal number). A killed run restarts where it stopped: rerun the same
+command with the same workdir. It resumes
 from the newest readable checkpoint (``checkpoints/``), with the optimiser state, the loop state
 (:class:`LoopState`) and the data position (a pure function of seed and step), so on CPU the
 resumed run ends with exactly the parameters of an uninterrupted one.
@@ -40,8 +44,9 @@ from flax.training.train_state import TrainState
 from lra import config as lra_config
 from lra.checkpoint import CheckpointStore
 from lra.data import get_task, load_dataset
-from lra.metrics import MetricWriter
+from lra.metrics import MetricWriter, NullWriter
 from lra.optim import learning_rate_schedule, make_optimizer
+from lra.preemption import PreemptionGuard
 from lra.steps import data_parallel, eval_step, make_key, replicate, train_step, unreplicate
 from wavspa_flax import build_model
 from wavspa_flax.errors import UserError
@@ -90,23 +95,23 @@ def param_count(params: Any) -> int:
     return int(sum(np.prod(leaf.shape) for leaf in jax.tree.leaves(params)))
 
 
-def _process_slice(batch: dict) -> dict:
-    """This process's devices' rows of a global batch (identity on one host)."""
-    if jax.process_count() == 1:
-        return batch
-    local = jax.local_device_count()
-    start = jax.process_index() * local
-    return {k: v[start : start + local] for k, v in batch.items()}
+def local_rows(devices: list) -> slice:
+    """The rows of a ``[len(devices), ...]`` global batch that feed this process's devices."""
+    rows = [i for i, d in enumerate(devices) if d.process_index == jax.process_index()]
+    if not rows or rows != list(range(rows[0], rows[-1] + 1)):
+        raise ValueError(f"this process's devices are not a contiguous block of {devices}")
+    return slice(rows[0], rows[-1] + 1)
 
 
-def evaluate(p_eval, params, dataset, split: str, config, num_devices: int) -> dict[str, Any]:
+def evaluate(p_eval, params, dataset, split: str, config, devices: list) -> dict[str, Any]:
     """Accuracy and loss over ``split`` (all of it unless ``config.num_eval_batches``)."""
     totals: dict[str, np.ndarray] = {}
-    batches = dataset.eval_batches(split, config.eval_batch_size or config.batch_size, num_devices)
+    rows = local_rows(devices)
+    batches = dataset.eval_batches(split, config.eval_batch_size or config.batch_size, len(devices))
     for index, batch in enumerate(batches):
         if config.num_eval_batches and index >= config.num_eval_batches:
             break
-        sums = unreplicate(p_eval(params, _process_slice(batch)))
+        sums = unreplicate(p_eval(params, {k: v[rows] for k, v in batch.items()}))
         for name, value in sums.items():
             totals[name] = totals.get(name, 0.0) + np.asarray(value, np.float64)
     weight = max(float(totals.get("weight_sum", 0.0)), 1e-9)
@@ -160,18 +165,21 @@ def train_and_evaluate(
     """Run (or resume) training in ``workdir``; return the summary and the final state.
 
     ``config`` is a resolved config (:func:`lra.config.load_config`). ``devices`` defaults to
-    all local devices. ``stop_after_steps`` ends this call after that many total steps without
-    the final test evaluation, as a preemption would (used by the resume tests).
+    every device of every process (the same list on every process). ``stop_after_steps`` ends
+    this call after that many total steps without the final test evaluation, as a kill would
+    (used by the resume tests).
     """
     wall_start = time.time()
     workdir = Path(workdir)
     workdir.mkdir(parents=True, exist_ok=True)
-    devices = list(devices or jax.local_devices())
-    num_devices = len(devices) * jax.process_count()
+    devices = list(devices or jax.devices())
+    num_devices = len(devices)
+    rows = local_rows(devices)
+    is_primary = jax.process_index() == 0
     lra_config.validate(config, num_devices)
 
     # ---------------------------------------------------------------- data, model, state
-    dataset = load_dataset(config)
+    dataset = _load_dataset_once(config, is_primary)
     info = dataset.info
     model = build_model(config.model, vocab_size=info.vocab_size, num_classes=info.num_classes,
                         max_length=info.max_length, task_kind=info.kind)
@@ -182,7 +190,8 @@ def train_and_evaluate(
     schedule = learning_rate_schedule(config)
     patience = int(config.patience_fraction * config.num_train_steps)
     index_buckets = task.index_buckets(config.data) if task.index_buckets else 0
-    p_train = data_parallel(train_step, devices, donate_argnums=(0,))
+    p_train = data_parallel(functools.partial(train_step, accum_steps=config.grad_accum_steps), devices,
+                            donate_argnums=(0,))
     p_eval = data_parallel(
         functools.partial(eval_step, apply_fn=model.apply, num_index_buckets=index_buckets), devices)
 
@@ -190,7 +199,8 @@ def train_and_evaluate(
         store = resources.enter_context(contextlib.closing(
             CheckpointStore(workdir / "checkpoints", config.keep_checkpoints)))
         best_store = resources.enter_context(contextlib.closing(CheckpointStore(workdir / "best", 1)))
-        writer = resources.enter_context(contextlib.closing(MetricWriter(workdir)))
+        writer = resources.enter_context(contextlib.closing(MetricWriter(workdir) if is_primary else NullWriter()))
+        guard = resources.enter_context(PreemptionGuard())
 
         # ------------------------------------------------------------ resume
         state, loop = template, LoopState()
@@ -201,7 +211,8 @@ def train_and_evaluate(
             log.info("resuming from %s at step %d", store.directory, int(state.step))
         start_step = int(state.step)
         wall_before = loop.wall_seconds
-        (workdir / "config.json").write_text(config.to_json_best_effort(indent=2))
+        if is_primary:
+            (workdir / "config.json").write_text(config.to_json_best_effort(indent=2))
 
         def save_to(target: CheckpointStore, at_step: int) -> None:
             # Saves follow _fetch_train_metrics, which checked every step since the last save.
@@ -212,19 +223,20 @@ def train_and_evaluate(
         rep_state = replicate(state, devices)
         rep_key = replicate(jax.random.key_data(dropout_key), devices)
         train_batches = dataset.train_batches(config.batch_size, num_devices, config.seed, start_step=start_step)
-        progress = resources.enter_context(_progress_bar(config, start_step))
+        progress = resources.enter_context(_progress_bar(config, start_step, is_primary))
         pending: list = []
         step = start_step
         last_step = start_step if loop.stop_reason else config.num_train_steps
         window_start, window_steps = time.time(), 0
         for step in range(start_step + 1, last_step + 1):
-            rep_state, metrics = p_train(rep_state, _process_slice(next(train_batches)), rep_key)
+            rep_state, metrics = p_train(rep_state, {k: v[rows] for k, v in next(train_batches).items()}, rep_key)
             pending.append(metrics)
             window_steps += 1
             progress.update(1)
+            preempted = guard.stop_requested()
             is_last = step == config.num_train_steps
             is_eval = step % config.eval_every == 0 or is_last
-            is_save = step % config.checkpoint_every == 0 or is_last
+            is_save = step % config.checkpoint_every == 0 or is_last or preempted
             if step % config.log_every == 0 or is_eval or is_save:
                 train = _fetch_train_metrics(pending, step)
                 train["steps_per_second"] = window_steps / max(time.time() - window_start, 1e-9)
@@ -236,7 +248,7 @@ def train_and_evaluate(
                                      steps_s=f"{train['steps_per_second']:.2f}")
             stopping = False
             if is_eval:
-                val = evaluate(p_eval, rep_state.params, dataset, "val", config, num_devices)
+                val = evaluate(p_eval, rep_state.params, dataset, "val", config, devices)
                 writer.write(step, "val", _scalars(val))
                 if loop.best_val_accuracy is None or val["accuracy"] > loop.best_val_accuracy:
                     loop.best_val_accuracy, loop.best_step = val["accuracy"], step
@@ -251,6 +263,11 @@ def train_and_evaluate(
                 window_start = time.time()  # steps/s counts training steps only
             if stopping:
                 break
+            if preempted:
+                log.warning("signal %s: stopped at step %d with a checkpoint; rerun the same command to resume",
+                            guard.signal_number, step)
+                return RunResult(summary={"steps_completed": step, "interrupted": True,
+                                          "signal": guard.signal_number}, state=unreplicate(rep_state))
             if stop_after_steps is not None and step >= stop_after_steps:
                 return RunResult(summary={"steps_completed": step, "interrupted": True},
                                  state=unreplicate(rep_state))
@@ -259,8 +276,8 @@ def train_and_evaluate(
         final_state = unreplicate(rep_state)
         best = best_store.restore_latest(template)
         best_state = best[0] if best is not None else final_state
-        test = evaluate(p_eval, replicate(best_state.params, devices), dataset, "test", config, num_devices)
-        test_final = evaluate(p_eval, rep_state.params, dataset, "test", config, num_devices)
+        test = evaluate(p_eval, replicate(best_state.params, devices), dataset, "test", config, devices)
+        test_final = evaluate(p_eval, rep_state.params, dataset, "test", config, devices)
         writer.write(step, "test", _scalars(test))
         writer.write(step, "test_final_state", _scalars(test_final))
 
@@ -283,6 +300,7 @@ def train_and_evaluate(
         "param_count": num_params,
         "wall_seconds": wall_before + time.time() - wall_start,
         "devices": num_devices,
+        "processes": jax.process_count(),
         "device_kind": devices[0].device_kind,
         "platform": devices[0].platform,
         "host": platform.node(),
@@ -296,10 +314,23 @@ def train_and_evaluate(
                            "the unbiased figure (LRA reported the last checkpoint)")
     if "accuracy_by_index" in test:
         summary["test_accuracy_by_index"] = test["accuracy_by_index"]
-    (workdir / "summary.json").write_text(json.dumps(summary, indent=2))
+    if is_primary:
+        (workdir / "summary.json").write_text(json.dumps(summary, indent=2))
     log.info("done: test accuracy %.4f (best val %.4f at step %s); %s/summary.json",
              test["accuracy"], loop.best_val_accuracy or 0.0, loop.best_step, workdir)
     return RunResult(summary=summary, state=final_state)
+
+
+def _load_dataset_once(config, is_primary: bool):
+    """``load_dataset``; with several processes, process 0 first (it generates and caches the data
+    where the disk is shared), then the others (from its cache, or their own disk's)."""
+    if jax.process_count() == 1:
+        return load_dataset(config)
+    from jax.experimental import multihost_utils
+
+    dataset = load_dataset(config) if is_primary else None
+    multihost_utils.sync_global_devices("lra.train: data prepared by process 0")
+    return dataset if is_primary else load_dataset(config)
 
 
 def _scalars(result: dict) -> dict[str, float]:
@@ -317,8 +348,8 @@ class _NoProgress:
         pass
 
 
-def _progress_bar(config, start_step: int):
-    if not config.progress_bar:
+def _progress_bar(config, start_step: int, show: bool = True):
+    if not (config.progress_bar and show):
         return contextlib.closing(_NoProgress())
     from tqdm.auto import tqdm
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
@@ -9,6 +10,13 @@ import pytest
 from lra.config import load_config
 
 REPO = Path(__file__).resolve().parents[2]
+
+
+def subprocess_env(**extra) -> dict:
+    """The environment of a ``python -m lra.train`` subprocess: this one's (CPU, device count) plus
+    the suite's persistent compile cache, so repeated compilations are read back."""
+    return dict(os.environ, JAX_PLATFORMS="cpu", JAX_COMPILATION_CACHE_DIR=str(REPO / ".pytest_cache" / "jax"),
+                JAX_PERSISTENT_CACHE_MIN_COMPILE_TIME_SECS="0.5", **extra)
 
 
 def smoke_config(task: str, tmp_path: Path, variant: str = "transformer", **overrides):

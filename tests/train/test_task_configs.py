@@ -16,7 +16,7 @@ from lra.metrics import read_metrics
 from lra.train import train_and_evaluate
 from wavspa_flax.errors import ConfigError
 
-from .conftest import REPO, smoke_config
+from .conftest import REPO, smoke_config, subprocess_env
 
 TASKS = ("listops", "text", "retrieval", "image", "pathfinder", "lego")
 
@@ -107,7 +107,7 @@ def test_command_line_mistakes_end_in_one_line_without_traceback(tmp_path, args,
     result = subprocess.run(
         [sys.executable, "-m", "lra.train", *[a.format(config=REPO / "configs") for a in args],
          f"--workdir={tmp_path}", "--config.data.dir=" + str(tmp_path / "data")],
-        capture_output=True, text=True, cwd=REPO, timeout=120,
+        capture_output=True, text=True, cwd=REPO, env=subprocess_env(), timeout=120,
     )
     assert result.returncode == 1
     assert "Traceback" not in result.stderr + result.stdout

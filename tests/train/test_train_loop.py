@@ -143,3 +143,27 @@ def test_logged_learning_rate_is_the_one_the_step_applied(listops_config, tmp_pa
         expected = base * min(1.0, count / warmup) / np.sqrt(max(count, warmup))
         assert lr == pytest.approx(expected, rel=1e-6), step
     assert sorted(logged) == [1, 2, 3, 4, 5]
+
+
+@pytest.mark.parametrize("accum", [2, 4])
+def test_gradient_accumulation_equals_one_large_batch(listops_config, tmp_path, accum):
+    settings = {"num_train_steps": 4, "eval_every": 4, "checkpoint_every": 4, "batch_size": 16,
+                "model.dropout": 0.0, "model.attention_dropout": 0.0, "learning_rate": 1e-3, "schedule": "constant",
+                "log_every": 1}
+    whole = train_and_evaluate(listops_config(**settings), tmp_path / "whole")
+    micro = train_and_evaluate(listops_config(**settings, grad_accum_steps=accum), tmp_path / "micro")
+
+    def curve(name):
+        return [r["loss"] for r in read_metrics(tmp_path / name) if r["split"] == "train"]
+
+    np.testing.assert_allclose(curve("micro"), curve("whole"), rtol=2e-5)
+    for a, b in zip(jax.tree.leaves(whole.state.params), jax.tree.leaves(micro.state.params)):
+        np.testing.assert_allclose(np.asarray(b), np.asarray(a), rtol=1e-4, atol=1e-6)
+    assert int(micro.state.step) == 4  # one optimiser update per step, whatever the micro-batches
+
+
+def test_gradient_accumulation_must_divide_the_per_device_batch(listops_config, tmp_path):
+    from wavspa_flax.errors import ConfigError
+
+    with pytest.raises(ConfigError, match="grad_accum_steps = 3 must divide the per-device batch 2"):
+        train_and_evaluate(listops_config(batch_size=4, grad_accum_steps=3), tmp_path / "run")
