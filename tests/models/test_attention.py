@@ -102,7 +102,7 @@ def test_performer_favor_error_falls_as_features_grow():
         errs = []
         for m in sizes:
             out = jax.vmap(lambda w: favor_attention(q, k, v, w, mask))(draws[:, :m])
-            errs.append(jnp.sum(jnp.abs(out - exact) * mask[None, :, :, None, None]) / (seeds * jnp.sum(mask)))
+            errs.append(jnp.sum(jnp.abs(out - exact[None]) * mask[None, :, :, None, None]) / (seeds * jnp.sum(mask)))
         return jnp.stack(errs)
 
     errors = np.asarray(mean_errors(jax.random.split(jax.random.PRNGKey(0), seeds)))
@@ -148,3 +148,71 @@ def test_favor_projection_is_fixed_and_not_a_parameter():
     (a1, b1), (a2, _) = run(shared), run(shared)
     np.testing.assert_array_equal(np.asarray(a1), np.asarray(a2))  # fixed across calls
     assert np.abs(np.asarray(a1) - np.asarray(b1)).max() > 1e-4  # distinct per module path
+
+
+# Realistic sizes: n >= 1024 (not a multiple of the chunk, window or block sizes), head dims
+# 64-256, two sequences of which one is padded. The NumPy references are explicit O(n^2) float64
+# formulas; float32 sums over ~1000 keys are compared at 1e-5 of the output scale.
+N_LONG, LONG_LENGTHS = 1100, [1100, 703]
+
+
+def _long_inputs(dh, heads=1, seed=0):
+    q, k, v = random_qkv((2, N_LONG, heads, dh), seed=seed)
+    return q, k, v, length_mask(LONG_LENGTHS, N_LONG)
+
+
+def _kernel_reference(phi, q, k, v, mask):
+    """Normalised kernel attention sum_j s_ij v_j / sum_j s_ij with s_ij = phi(q_i).phi(k_j) over valid j."""
+    q, k, v = (np.asarray(a, np.float64) for a in (q, k, v))
+    scores = np.einsum("bqhm,bkhm->bhqk", phi(q), phi(k)) * mask[:, None, None, :]
+    return np.einsum("bhqk,bkhd->bqhd", scores, v) / scores.sum(-1).transpose(0, 2, 1)[..., None]
+
+
+@pytest.mark.parametrize("impl,chunk,dh,heads", [("einsum", 0, 64, 2), ("chunked", 300, 128, 1)])
+def test_full_attention_at_realistic_sizes(impl, chunk, dh, heads):
+    """n = 1100, chunked in 4 balanced blocks of 275 (the last one padded)."""
+    q, k, v, mask = _long_inputs(dh, heads)
+    ref = masked_softmax_reference(q, k, v, mask[:, None, None, :])
+    out = jax.jit(functools.partial(softmax_attention, impl=impl, chunk_size=chunk))(q, k, v, jnp.asarray(mask))
+    np.testing.assert_allclose(_valid_rows(out, mask), ref[mask], atol=1e-5)
+
+
+def test_longformer_at_realistic_sizes():
+    """The official window (256 = 128 each side) with 2 global tokens, dh 64, n = 1100."""
+    window, num_global = 256, 2
+    q, k, v, mask = _long_inputs(64, heads=2, seed=1)
+    i, j = np.arange(N_LONG)[:, None], np.arange(N_LONG)[None, :]
+    pattern = ((j - i > -window // 2) & (j - i <= window // 2)) | (j < num_global) | (i < num_global)
+    ref = masked_softmax_reference(q, k, v, pattern[None, None] & mask[:, None, None, :])
+    out = jax.jit(functools.partial(longformer_attention, window=window, num_global=num_global))(q, k, v, jnp.asarray(mask))
+    np.testing.assert_allclose(_valid_rows(out, mask), ref[mask], atol=1e-5)
+
+
+def test_linear_and_generalized_performer_at_realistic_sizes():
+    """elu+1 (linear, dh 128) and relu+1e-3 (generalized Performer, dh 256) against the kernel formula."""
+    q, k, v, mask = _long_inputs(128, seed=2)
+    ref = _kernel_reference(lambda x: np.where(x > 0, x + 1.0, np.exp(x)), q, k, v, mask)
+    out = linear_attention(q, k, v, jnp.asarray(mask))
+    np.testing.assert_allclose(_valid_rows(out, mask), ref[mask], rtol=1e-4, atol=1e-5)
+    q, k, v, mask = _long_inputs(256, seed=3)
+    ref = _kernel_reference(lambda x: np.maximum(x, 0.0) + 1e-3, q, k, v, mask)
+    out = generalized_attention(q, k, v, jnp.asarray(mask))
+    np.testing.assert_allclose(_valid_rows(out, mask), ref[mask], rtol=1e-4, atol=1e-5)
+
+
+def test_linformer_random_projection_with_padding_equals_formula():
+    """Random E [1200, 256] (longer than the sequence: its first n rows are used), n = 1100,
+    dh 64: K' = E^T (K with padded rows zeroed), V' likewise, then unmasked softmax over the 256
+    projected rows."""
+    q, k, v, mask = _long_inputs(64, heads=2, seed=4)
+    e = np.random.default_rng(5).normal(size=(1200, 256)).astype(np.float32) / np.sqrt(N_LONG)
+    keep = mask[:, :, None, None]
+    k_low = np.einsum("bnhd,nk->bkhd", np.where(keep, k, 0.0).astype(np.float64), e[:N_LONG].astype(np.float64))
+    v_low = np.einsum("bnhd,nk->bkhd", np.where(keep, v, 0.0).astype(np.float64), e[:N_LONG].astype(np.float64))
+    ref = masked_softmax_reference(q, k_low, v_low, True)
+    out = linformer_attention(q, k, v, jnp.asarray(e), jnp.asarray(mask))
+    np.testing.assert_allclose(np.asarray(out), ref, atol=1e-5)
+    # Padded content cannot reach any output: other values at the padded positions change nothing.
+    noise = np.random.default_rng(6).normal(size=k.shape).astype(np.float32) * 5
+    out_other = linformer_attention(q, np.where(keep, k, noise), np.where(keep, v, noise), jnp.asarray(e), jnp.asarray(mask))
+    np.testing.assert_array_equal(np.asarray(out_other), np.asarray(out))

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import flax.linen as nn
 import jax
 import jax.numpy as jnp
 import numpy as np
 import pytest
 
 from tests.models.helpers import key, length_mask, tiny_config
+from tests.wavelets.helpers import level_warnings, run_compiled
 from wavspa_flax import wavelets as wl
+from wavspa_flax.attention.identity import IdentityAttention
 from wavspa_flax.spaces import space_factory
 
 B, N, D = 2, 32, 8
@@ -137,3 +140,69 @@ def test_band_masks_mark_coefficients_that_only_see_padding():
     assert all(np.asarray(m[0]).all() for m in masks)  # full-length example: every coefficient valid
     assert all(not np.asarray(m[1]).all() for m in masks)  # 21 of 32 valid: the tail bands are masked
     assert [m.shape[1] for m in masks] == [8, 8, 16] == [len(o) for o in ones]
+
+
+def _attention_inputs(module, params, x, mask):
+    """The bands and band masks the space hands its attention modules (call order), and its output."""
+    seen = []
+
+    def record(next_fun, args, kwargs, context):
+        if isinstance(context.module, IdentityAttention) and context.method_name == "__call__":
+            seen.append(args[:2])
+        return next_fun(*args, **kwargs)
+
+    with nn.intercept_methods(record):
+        out = module.apply(params, x, mask)
+    return [b for b, _ in seen], [m for _, m in seen], out
+
+
+@pytest.mark.parametrize("n,overrides", [
+    (1000, dict(space__kind="fixed")),  # the paper's 2-D db2, level 1: masks per sequence band
+    (1001, dict(space__kind="fixed", space__dims="1d", space__level=3)),
+    (1001, dict(space__kind="ortho", space__wavelet_length=16)),
+    (1000, dict(space__kind="ada", space__wavelet_length=32, space__level=2)),
+    (1001, dict(space__kind="ada", space__wavelet_length=40)),
+    (1001, dict(space__kind="lift", space__level=3)),
+], ids=["fixed-2d", "fixed-1d-3", "ortho-16", "ada-32-2", "ada-40", "lift-3"])
+def test_band_masks_are_the_support_masks_of_the_transform(n, overrides):
+    """At realistic lengths with padding (1000 / 1001 with 613 and 1 valid positions) and the
+    configs' wavelet lengths: the spaces' band masks equal ``coefficient_support_masks`` /
+    ``lifting_support_masks`` for their own (L, level, mode), and every coefficient they mark
+    invalid is exactly 0 in the transform of the zero-padded input (it sees only padding)."""
+    module = _space(attention__kind="identity", **overrides)
+    x = np.random.default_rng(4).normal(size=(3, n, D)).astype(np.float32)
+    mask = length_mask([n, 613, 1], n)
+    params = jax.eval_shape(module.init, key(), x, mask)  # shapes only: no forward pass needed
+    params = jax.tree.map(lambda s: np.random.default_rng(5).normal(size=s.shape).astype(np.float32), params)
+    space = overrides["space__kind"]
+    level = overrides.get("space__level", 1)
+
+    def expected_masks(mask):
+        if space == "lift":
+            return wl.lifting_support_masks(mask, level)
+        length = overrides.get("space__wavelet_length", 4)  # fixed: db2
+        masks = wl.coefficient_support_masks(mask, length, level, mode="periodization")
+        if space == "fixed" and overrides.get("space__dims", "2d") == "2d":  # (cH, cV, cD) share one
+            masks = [masks[0]] + [m for m_d in masks[1:] for m in (m_d, m_d, m_d)]
+        return masks
+
+    (coeffs, masks, _), expected = run_compiled(
+        lambda p, x, m: (_attention_inputs(module, p, x, m), expected_masks(m)), params, x, mask)
+    assert len(masks) == len(expected) == len(coeffs)
+    for band, (got, want, c) in enumerate(zip(masks, expected, coeffs)):
+        np.testing.assert_array_equal(np.asarray(got), np.asarray(want), err_msg=f"band {band}")
+        assert np.asarray(got)[0].all() and not np.asarray(got)[2].all()  # full / single-token rows
+        np.testing.assert_array_equal(np.asarray(c)[~np.asarray(got)], 0.0, err_msg=f"band {band}")
+
+
+def test_listops_smoke_ada_40_at_65_tokens_warns_and_reconstructs():
+    """The ListOps smoke run (64 tokens + CLS, AdaWavSpA L = 40, level 1) used to raise a LevelError
+    (max_level(65, 40) = 0); now it warns, gives bands of 33 and 33 and reconstructs exactly."""
+    module = _space(attention__kind="identity", space__kind="ada", space__wavelet_length=40)
+    x = np.random.default_rng(6).normal(size=(2, 65, D)).astype(np.float32)
+    mask = length_mask([65, 30], 65)
+    with level_warnings() as (records, _):
+        coeffs, _, out = run_compiled(lambda x, m: _attention_inputs(module, module.init(key(), x, m), x, m), x, mask)
+    assert [c.shape[1] for c in coeffs] == [33, 33]
+    np.testing.assert_allclose(np.asarray(out), x * mask[..., None], atol=2e-5)
+    assert len(records.messages()) == 1 and "length 65 and filters of length 40" in records.messages()[0]

@@ -19,18 +19,23 @@ def elu_feature_map(x):
     return jax.nn.elu(x) + 1.0
 
 
-def kernel_attention(phi_q, phi_k, v, mask=None):
+def kernel_attention(phi_q, phi_k, v, mask=None, eps: float = EPS):
     """Normalised kernel attention from features ``phi_q, phi_k [B, n, H, m]``, ``v [B, n, H, dh]``.
 
+    ``out_i = phi_q_i^T (sum_j phi_k_j v_j^T) / den_i`` with ``den_i = phi_q_i^T sum_j phi_k_j``.
     Masked keys get zero features, so they contribute to neither the numerator nor the
-    denominator. Sums are in float32.
+    denominator. Sums are in float32. ``eps > 0`` divides by ``den + eps`` (the elu+1 and
+    relu+1e-3 kernels, whose features are O(1)); ``eps = 0`` divides by ``den`` itself and only
+    guards ``den = 0`` (a row with no valid key: output 0, finite gradients), for features of any
+    scale (FAVOR+: an absolute epsilon would swamp denominators of 1e-11).
     """
     phi_k = zero_masked(phi_k, mask)
     kv = jnp.einsum("bnhm,bnhd->bhmd", phi_k, v, preferred_element_type=jnp.float32)
     z = jnp.sum(phi_k.astype(jnp.float32), axis=1)  # [B, H, m]
     num = jnp.einsum("bnhm,bhmd->bnhd", phi_q.astype(jnp.float32), kv)
     den = jnp.einsum("bnhm,bhm->bnh", phi_q.astype(jnp.float32), z)[..., None]
-    return (num / (den + EPS)).astype(v.dtype)
+    den = den + eps if eps else jnp.where(den > 0, den, 1.0)
+    return (num / den).astype(v.dtype)
 
 
 @jax.jit

@@ -5,8 +5,9 @@
   LayerNorm-ed q and k (v LayerNorm-ed as well), normalised (bidirectional) kernel attention.
 * ``'favor'``: FAVOR+ (Choromanski et al.) positive orthogonal random features, the normalised
   variant of the paper's A.2 (LayerNorm on q, k, v, then ``phi(x) = exp(w^T x' - |x'|^2/2) /
-  sqrt(m)`` with ``x' = x / dh^(1/4)``, so ``E[phi(q)^T phi(k)] = exp(q^T k / sqrt(dh))``).
-  ``num_features`` m (256 text, 512 image tasks, A.4).
+  sqrt(m)`` with ``x' = x / dh^(1/4)``, so ``E[phi(q)^T phi(k)] = exp(q^T k / sqrt(dh))``),
+  computed up to factors that cancel in the normalisation (see :func:`favor_features`), so the
+  attention rows sum to 1 at every head size. ``num_features`` m (256 text, 512 image tasks, A.4).
 
 The FAVOR+ projection is *not* a parameter (weight decay must not shrink it and the model's only
 collection is ``params``): it is drawn inside the module from ``PRNGKey(seed)`` folded with a
@@ -32,42 +33,57 @@ GENERALIZED_EPS = 1e-3
 @functools.partial(jax.jit, static_argnums=(1, 2))
 def orthogonal_random_features(key, num_features: int, dim: int):
     """``[num_features, dim]`` Gaussian rows made orthogonal in blocks of ``dim`` (QR), each row
-    rescaled to the norm of an independent Gaussian vector (so rows are marginally N(0, I))."""
+    rescaled to the norm of an independent Gaussian vector (so rows are marginally N(0, I)).
+
+    QR leaves each column's sign to the factorisation: Householder QR sets ``sign(R[r, r])``
+    against the pivot's sign, so ``Q[r, r]`` is biased negative. Multiplying ``Q`` by
+    ``sign(diag(R))`` makes it Haar-distributed. Measured without it (dh 64): entry ``[r, r]`` of
+    a block had mean -0.57, and the kernel estimate's relative error at 64,000 features was 0.0074
+    instead of 0.0035 (dh 16, 131,072 features: stalled at 0.023 instead of reaching 0.0016).
+    """
     num_blocks = -(-num_features // dim)
     block_key, norm_key = jax.random.split(key)
     gaussian = jax.random.normal(block_key, (num_blocks, dim, dim), jnp.float32)
-    q, _ = jnp.linalg.qr(gaussian)  # orthonormal columns per block
+    q, r = jnp.linalg.qr(gaussian)  # orthonormal columns per block
+    signs = jnp.where(jnp.diagonal(r, axis1=-2, axis2=-1) < 0, -1.0, 1.0)
+    q = q * signs[:, None, :]
     rows = jnp.swapaxes(q, -1, -2).reshape(num_blocks * dim, dim)[:num_features]
     norms = jnp.linalg.norm(jax.random.normal(norm_key, (num_features, dim), jnp.float32), axis=-1)
     return rows * norms[:, None]
 
 
 def favor_features(x, projection, *, is_query: bool, mask=None):
-    """Positive random features of ``x [B, n, H, dh]`` -> ``[B, n, H, m]`` (float32).
+    """Positive random features of ``x [B, n, H, dh]`` -> ``[B, n, H, m]`` (float32), up to a factor.
 
-    A constant stabiliser is subtracted in the exponent: per row for queries, one value per
-    (batch, head) over valid keys for keys. Both cancel in the normalised attention.
+    ``phi(x) = exp(w^T x' - |x'|^2/2 - c)`` with ``x' = x / dh^(1/4)``. The stabiliser ``c``
+    includes the ``-|x'|^2/2`` term: per row for queries (the largest query feature of each row
+    is exactly 1) and one value per (batch, head) over the valid keys for keys (the largest valid
+    key feature is exactly 1). Both, and the dropped ``m^-1/2``, are common factors of the
+    numerator and denominator of the normalised attention, so they cancel; what they buy is that
+    the denominator is at least ~exp(-spread of the exponents) instead of ~exp(-|q'|^2/2 -
+    |k'|^2/2) / m (1e-11 at dh 256). Masked keys get exactly zero features.
     """
     dh = x.shape[-1]
     x = x.astype(jnp.float32) * dh ** -0.25
-    proj = jnp.einsum("bnhd,md->bnhm", x, projection)
-    sq = 0.5 * jnp.sum(x * x, axis=-1, keepdims=True)
+    logits = jnp.einsum("bnhd,md->bnhm", x, projection) - 0.5 * jnp.sum(x * x, axis=-1, keepdims=True)
     if is_query:
-        stab = jnp.max(proj, axis=-1, keepdims=True)
+        stab = jnp.max(logits, axis=-1, keepdims=True)
     else:
-        masked = proj if mask is None else jnp.where(mask[:, :, None, None], proj, -jnp.inf)
-        stab = jnp.max(masked, axis=(1, 3), keepdims=True)
+        if mask is not None:
+            logits = jnp.where(mask[:, :, None, None], logits, -jnp.inf)  # exp(-inf) = 0, no overflow
+        stab = jnp.max(logits, axis=(1, 3), keepdims=True)
         stab = jnp.where(jnp.isfinite(stab), stab, 0.0)  # a sequence with no valid key
-    stab = jax.lax.stop_gradient(stab)
-    return jnp.exp(proj - sq - stab) * projection.shape[0] ** -0.5
+    return jnp.exp(logits - jax.lax.stop_gradient(stab))
 
 
 @jax.jit
 def favor_attention(q, k, v, projection, mask=None):
-    """FAVOR+ normalised attention of ``q, k, v [B, n, H, dh]`` with ``projection [m, dh]``."""
+    """FAVOR+ normalised attention ``D^-1 phi(Q) (phi(K)^T V)`` of ``q, k, v [B, n, H, dh]`` with
+    ``projection [m, dh]``; rows of ``D^-1 phi(Q) phi(K)^T`` sum to 1 (no epsilon, see
+    :func:`favor_features`; a row without valid keys gives 0)."""
     phi_q = favor_features(q, projection, is_query=True)
     phi_k = favor_features(k, projection, is_query=False, mask=mask)
-    return kernel_attention(phi_q, phi_k, v, mask)
+    return kernel_attention(phi_q, phi_k, v, mask, eps=0.0)
 
 
 @jax.jit
