@@ -29,7 +29,7 @@ class PreemptionGuard:
         del frame
         self.signal_number = signum
 
-    def __enter__(self) -> "PreemptionGuard":
+    def __enter__(self) -> PreemptionGuard:
         if threading.current_thread() is threading.main_thread():  # signal handlers: main thread only
             for sig in SIGNALS:
                 self._previous[sig] = signal.signal(sig, self._handle)

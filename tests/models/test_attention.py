@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import functools
 
+import flax.linen as nn
 import jax
 import jax.numpy as jnp
 import numpy as np
 import pytest
-import flax.linen as nn
 
 from tests.models.helpers import key, length_mask, masked_softmax_reference, random_qkv, tiny_config
 from wavspa_flax.attention import attention_factory

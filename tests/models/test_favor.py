@@ -10,8 +10,12 @@ import pytest
 
 from tests.models.helpers import length_mask
 from wavspa_flax.attention.full import softmax_attention
-from wavspa_flax.attention.performer import PerformerAttention, favor_attention, orthogonal_random_features
-from wavspa_flax.attention.performer import _path_constant
+from wavspa_flax.attention.performer import (
+    PerformerAttention,
+    _path_constant,
+    favor_attention,
+    orthogonal_random_features,
+)
 
 
 @pytest.mark.parametrize("dh,m,n", [(64, 256, 4096), (128, 512, 2048), (256, 256, 2048), (256, 512, 4096)])
