@@ -57,6 +57,9 @@ def base_config(task: str) -> ml_collections.ConfigDict:
     config.num_train_steps = 5000
     config.min_steps = 0
     config.patience_fraction = 0.1
+    config.early_stopping = True    # False: always run num_train_steps (a fixed budget; min_steps unused)
+    config.track_test = False       # True: also score the test split at every evaluation (metrics split
+                                    # 'test_tracked'), so any stopping rule can be replayed from metrics.jsonl
     config.eval_every = 500
     config.num_eval_batches = 0     # 0 -> the whole validation split
     config.checkpoint_every = 500

@@ -162,6 +162,12 @@ def split_spec(spec: str) -> tuple[str, str | None]:
 
 def load_sweep(spec: str) -> list[Run]:
     """The runs of ``--sweep=FILE[:arg]`` (``get_sweep(arg)``), checked for shape, in file order."""
+    return [Run.make(entry["config"], entry.get("overrides") or {}) for entry in load_entries(spec)]
+
+
+def load_entries(spec: str) -> list[dict]:
+    """The checked entries of ``--sweep=FILE[:arg]``: ``{"config", "overrides"[, "cell"]}`` dicts
+    (``cell``: free-form labels, e.g. the paper-table cell a run fills; not part of its identity)."""
     import importlib.util
 
     path, arg = split_spec(spec)
@@ -181,20 +187,21 @@ def load_sweep(spec: str) -> list[Run]:
     if isinstance(entries, Mapping) or not isinstance(entries, Iterable):
         raise SweepError(f"{path}: get_sweep() returned {type(entries).__name__}; expected a list of "
                          "{'config': 'configs/<task>.py:<variant>', 'overrides': {...}}")
-    runs = []
+    checked = []
     for index, entry in enumerate(entries):
         where = f"{path}: run {index}"
         if not isinstance(entry, Mapping) or not isinstance(entry.get("config"), str):
             raise SweepError(f"{where} is {entry!r}; expected {{'config': 'configs/<task>.py:<variant>', "
                              "'overrides': {'<dotted.key>': value}}")
-        unknown = set(entry) - {"config", "overrides"}
+        unknown = set(entry) - {"config", "overrides", "cell"}
         if unknown:
-            raise SweepError(f"{where} has unknown keys {sorted(unknown)} (a run has 'config' and 'overrides')")
+            raise SweepError(f"{where} has unknown keys {sorted(unknown)} (a run has 'config', 'overrides' "
+                             "and optionally 'cell')")
         overrides = entry.get("overrides") or {}
         if not isinstance(overrides, Mapping) or not all(isinstance(k, str) for k in overrides):
             raise SweepError(f"{where}: 'overrides' must map dotted config keys to values, got {overrides!r}")
-        runs.append(Run.make(entry["config"], overrides))
-    return runs
+        checked.append(dict(entry))
+    return checked
 
 
 def expand_seeds(runs: Iterable[Run], seeds: int) -> list[Run]:
@@ -232,6 +239,16 @@ def parse_shared(items: Sequence[str], runs: Sequence[Run]) -> list[tuple[str, s
             raise SweepError(f"--set={item!r}: the sweep file also sets {key!r}; set it in one place")
         shared.append((key, text))
     return shared
+
+
+def parse_literal(text: str) -> Any:
+    """A value written on a command line: a Python literal (``2``, ``1e-3``, ``True``) or the text."""
+    import ast
+
+    try:
+        return ast.literal_eval(text)
+    except (ValueError, SyntaxError):
+        return {"true": True, "false": False}.get(text.lower(), text)
 
 
 def _parse_like(current: Any, key: str, text: str) -> Any:
@@ -520,11 +537,17 @@ def parser() -> argparse.ArgumentParser:
     return p
 
 
-def main(argv: Sequence[str] | None = None, out=None) -> int:
+def run_runs(runs: Sequence[Run], argv: Sequence[str], out=None) -> int:
+    """Run (or print, or aggregate) the given ``runs`` with the command line's other options
+    (``--root``, ``--backend``, ``--set``, the Ray options): what ``lra.reproduce`` calls."""
+    return main([*argv, "--sweep=<given runs>"], out, runs=runs)
+
+
+def main(argv: Sequence[str] | None = None, out=None, runs: Sequence[Run] | None = None) -> int:
     """The command line; returns the exit status (1 if a run failed). Mistakes raise SweepError."""
     out = out or sys.stdout
     args = parser().parse_args(argv)
-    runs = expand_seeds(load_sweep(args.sweep), args.seeds)
+    runs = list(runs) if runs is not None else expand_seeds(load_sweep(args.sweep), args.seeds)
     check_folders(runs)
     root = Path(args.root)
     fields = [f.strip() for f in args.fields.split(",") if f.strip()]

@@ -255,7 +255,11 @@ def train_and_evaluate(
                     save_to(best_store, step)
                 log.info("step %d: val accuracy %.4f (best %.4f at %d)", step, val["accuracy"],
                          loop.best_val_accuracy, loop.best_step)
-                if patience and step >= config.min_steps and step - (loop.best_step or 0) >= patience:
+                if config.track_test:
+                    tracked = evaluate(p_eval, rep_state.params, dataset, "test", config, devices)
+                    writer.write(step, "test_tracked", _scalars(tracked))
+                if (config.early_stopping and patience and step >= config.min_steps
+                        and step - (loop.best_step or 0) >= patience):
                     stopping, loop.stop_reason = True, "early_stopping"
             if is_save or stopping:
                 save_to(store, step)

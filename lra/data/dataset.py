@@ -42,6 +42,14 @@ def check_source(config) -> str:
     raise ConfigError(f"config.data.source={source!r} is not valid for {spec.name}; expected one of {spec.sources}")
 
 
+def check_data_available(config) -> None:
+    """A DataError saying where to get the data unless they can be loaded here (generated data
+    always can); cheap: nothing is read or generated."""
+    spec = get_task(config.task)
+    if check_source(config) != "generate" and spec.locate is not None:
+        spec.locate(config, data_root(config))
+
+
 def split_limit(config, split: str) -> int:
     """``data.limit_train`` for train, ``data.limit_eval`` for val and test (0 = all)."""
     d = config.data

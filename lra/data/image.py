@@ -12,7 +12,7 @@ import numpy as np
 from lra.data.cache import ArrayBuilder
 from lra.data.errors import DataError
 from lra.data.tasks import TaskSpec, register_task
-from lra.data.tfds_source import check_label, load_tfds_splits, tfds_hint
+from lra.data.tfds_source import check_label, load_tfds_splits, locate_tfds, tfds_hint
 from wavspa_flax.errors import ConfigError
 
 TFDS_NAME = "cifar10"
@@ -81,5 +81,6 @@ def check_image(config) -> None:
 register_task(TaskSpec(
     name="image", kind="classification", vocab_size=256, num_classes=10, sources=("tfds",), load=load_image,
     max_length=1024, check=check_image, download_hint=tfds_hint(TFDS_NAME), data_dir="tfds",
+    locate=lambda config, root: locate_tfds("image", TFDS_NAME, root),
     data=dict(download=False, val_percent=10, grayscale="tf"),
 ))

@@ -143,7 +143,7 @@ def load_lego(config, info, root, cache_root):
         folder = generate_lego(root, int(d.generator_seed), int(d.num_vars), int(d.num_train), int(d.num_val),
                                int(d.num_test))
     else:
-        folder = resolve_release_dir(info.name, root, RELEASE_SUBDIR, list(SPLIT_FILES.values()))
+        folder = resolve_release_dir(info.name, root, RELEASE_SUBDIR, list(SPLIT_FILES.values()), allow_generated=True)
     files = {s: os.path.join(folder, f) for s, f in SPLIT_FILES.items()}
     return line_file_splits(
         config, info, cache_root, files,
@@ -163,6 +163,8 @@ def check_lego(config) -> None:
 register_task(TaskSpec(
     name="lego", kind="token", vocab_size=LEGO_VOCAB_SIZE, num_classes=NUM_CLASSES, sources=("generate", "release"),
     load=load_lego, max_length=lambda data: TOKENS_PER_CLAUSE * int(data.num_vars), check=check_lego,
+    locate=lambda config, root: resolve_release_dir("lego", root, RELEASE_SUBDIR, list(SPLIT_FILES.values()),
+                                                    allow_generated=True),
     index_buckets=lambda data: int(data.num_vars),
     download_hint="data.source=generate (LEGO is synthetic; there is no release to download)",
     num_train_default=10000, num_val_default=1000, num_test_default=1000,

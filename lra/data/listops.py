@@ -164,9 +164,15 @@ def load_listops(config, info, root, cache_root):
                             lambda p, s, lim, b: read_listops_tsv(p, info.max_length, lim, b))
 
 
+def locate_listops(config, root) -> None:
+    from lra.data import listops_gen
+
+    resolve_release_dir("listops", root, listops_gen.RELEASE_SUBDIR, list(SPLIT_FILES.values()))
+
+
 register_task(TaskSpec(
     name="listops", kind="classification", vocab_size=LISTOPS_VOCAB_SIZE, num_classes=NUM_CLASSES,
-    sources=("generate", "release"), load=load_listops, max_length=2000,
+    sources=("generate", "release"), load=load_listops, locate=locate_listops, max_length=2000,
     download_hint=RELEASE_HINT + ", or set data.source=generate to write a ListOps set offline",
     num_train_default=2000, num_val_default=200, num_test_default=200,
     # Generator (LRA: max_depth 10, max_args 10, kept iff min_tokens < length < max_tokens, length

@@ -206,6 +206,9 @@ def check_pathfinder(config) -> None:
 register_task(TaskSpec(
     name="pathfinder", kind="classification", vocab_size=256, num_classes=2, sources=("generate", "release"),
     load=load_pathfinder, max_length=lambda data: int(data.resolution) ** 2, check=check_pathfinder,
+    locate=lambda config, root: resolve_release_dir(
+        "pathfinder", root, f"pathfinder{int(config.data.resolution)}/{pathfinder_folder(str(config.data.difficulty))}",
+        ["metadata"]),
     download_hint=RELEASE_HINT + ", or set data.source=generate to draw a Pathfinder set offline",
     num_train_default=400, num_val_default=50, num_test_default=50,
     # Release split: ordered slices of the metadata rows, [0, 1-val-test) / val / test (LRA).

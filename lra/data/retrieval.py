@@ -70,4 +70,5 @@ def load_retrieval(config, info, root, cache_root):
 register_task(TaskSpec(
     name="retrieval", kind="dual", vocab_size=BYTE_VOCAB_SIZE, num_classes=2, sources=("release",),
     load=load_retrieval, max_length=4000, download_hint=RELEASE_HINT,
+    locate=lambda config, root: resolve_release_dir("retrieval", root, "tsv_data", list(SPLIT_FILES.values())),
 ))

@@ -57,6 +57,8 @@ class TaskSpec:
     data: Mapping[str, Any] = dataclasses.field(default_factory=dict)  # the task's own data keys
     data_dir: str = ""             # default folder under ./data ('' -> the task name)
     check: Callable[[Any], None] | None = None  # check(config): max_length vs data (ConfigError)
+    locate: Callable[[Any, str], None] | None = None  # locate(config, root): DataError if the data are not
+                                                    # on this machine (cheap: no loading); None: generated
     index_buckets: Callable[[Any], int] | None = None  # per-position accuracy buckets (LEGO Fig. 3)
     val_is_test: Callable[[Any], bool] = lambda data: False  # validation is the test split (IMDB)
     num_train_default: int = 0     # generator sizes (data.num_train/num_val/num_test defaults)

@@ -12,7 +12,7 @@ from lra.data.cache import ArrayBuilder
 from lra.data.encoding import BYTE_VOCAB_SIZE, Truncations, encode_bytes
 from lra.data.errors import DataError
 from lra.data.tasks import TaskSpec, register_task
-from lra.data.tfds_source import check_label, load_tfds_splits, tfds_hint
+from lra.data.tfds_source import check_label, load_tfds_splits, locate_tfds, tfds_hint
 
 TFDS_NAME = "imdb_reviews"
 
@@ -52,5 +52,6 @@ def load_text(config, info, root, cache_root):
 register_task(TaskSpec(
     name="text", kind="classification", vocab_size=BYTE_VOCAB_SIZE, num_classes=2, sources=("tfds",),
     load=load_text, max_length=4096, download_hint=tfds_hint(TFDS_NAME), data_dir="tfds",
+    locate=lambda config, root: locate_tfds("text", TFDS_NAME, root),
     data=dict(download=False, val_split="test"), val_is_test=lambda data: data.val_split == "test",
 ))

@@ -45,6 +45,13 @@ def tfds_files(tfds_name: str, data_dir: str) -> list[str]:
     return sorted(out)
 
 
+def locate_tfds(task: str, tfds_name: str, root: str) -> None:
+    """A DataError unless a prepared ``tfds_name`` lies under ``root`` (the tfds data_dir)."""
+    if not tfds_files(tfds_name, root):
+        raise DataError(f"{task}: data not found: no prepared tfds dataset {tfds_name!r} under {root!r}. "
+                        f"Get it via {get_task(task).download_hint}.")
+
+
 def load_tfds_splits(config, info, root, cache_root, tfds_name: str, split_names: dict[str, str], read,
                      extra_params=None) -> tuple[dict, dict]:
     """One cached build per split; ``read(source, limit, builder, what) -> (n, stats)``.
