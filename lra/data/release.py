@@ -27,5 +27,6 @@ def resolve_release_dir(task: str, root: str, subdir: str, required_files: list[
     for cand in candidates:
         if all(os.path.exists(os.path.join(cand, f)) for f in required_files):
             return cand
-    expected = f"{subdir}/{{{','.join(required_files)}}}" if len(required_files) > 1 else f"{subdir}/{required_files[0]}"
+    expected = (f"{subdir}/{{{','.join(required_files)}}}" if len(required_files) > 1
+                else f"{subdir}/{required_files[0]}")
     raise missing_data_error(task, expected, root)
