@@ -236,7 +236,8 @@ def table_rows(table: str, cells: Sequence[dict], root: Path, restricted: bool =
 
 
 def _row(labels: Mapping[str, Any], cell: dict | None, root: Path, paper_value: str) -> dict[str, Any]:
-    row: dict[str, Any] = {k: labels.get(k, "") for k in CELL_KEYS if k in labels or k in ("task", "attention", "space")}
+    row: dict[str, Any] = {k: labels.get(k, "") for k in CELL_KEYS
+                           if k in labels or k in ("task", "attention", "space")}
     row["paper"] = float(paper_value) if paper_value not in ("", None) else None
     if row.get("task") in AVERAGES:
         row["status"] = "average"
@@ -256,7 +257,8 @@ def _row(labels: Mapping[str, Any], cell: dict | None, root: Path, paper_value: 
     row["ours_early_stopping_mean"], row["ours_early_stopping_std"] = _stats(early)
     row["early_stopping_step_mean"] = _stats([r["early_stopping"]["stop_step"] for r in results
                                               if r["early_stopping"]])[0]
-    row["delta"] = row["ours_mean"] - row["paper"] if row["ours_mean"] is not None and row["paper"] is not None else None
+    both = row["ours_mean"] is not None and row["paper"] is not None
+    row["delta"] = row["ours_mean"] - row["paper"] if both else None
     summaries = [r["summary"] for r in results]
     row["steps"] = _stats([s["steps_completed"] for s in summaries])[0]
     row["wall_seconds"] = _stats([s["wall_seconds"] for s in summaries])[0]

@@ -109,7 +109,8 @@ def bench(task, root, args):
         import tensorflow_datasets as tfds
 
         n = 2000 if quick else 10000
-        sources = {s: mock_source(task, n if s == "train" else n // 10, i) for i, s in enumerate(("train", "val", "test"))}
+        sources = {s: mock_source(task, n if s == "train" else n // 10, i)
+                   for i, s in enumerate(("train", "val", "test"))}
 
         def as_source(self, split, **kw):  # tfds split string -> our synthetic split
             split = str(split)

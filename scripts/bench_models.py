@@ -123,14 +123,15 @@ def check_16k(args):
         lengths = jax.ShapeDtypeStruct((1,), jnp.int32)
         params = jax.eval_shape(model.init, jax.random.PRNGKey(0), inputs, lengths)["params"]
 
-        def loss(p, x, lens):
+        def loss(p, x, lens, model=model):  # binds this iteration's model (B023)
             logits = model.apply({"params": p}, x, lens, train=True, rngs={"dropout": jax.random.PRNGKey(1)})
             return jnp.mean(logits)
 
         start = time.perf_counter()
         compiled = jax.jit(jax.grad(loss)).lower(params, inputs, lengths).compile()
         label = "unchunked (one n x n block)" if chunk == 0 else f"chunked, {chunk}-query blocks"
-        print(f"{label:<34} peak {peak_bytes(compiled) / 2 ** 30:7.2f} GiB   (compile {time.perf_counter() - start:.1f} s)")
+        print(f"{label:<34} peak {peak_bytes(compiled) / 2 ** 30:7.2f} GiB   "
+              f"(compile {time.perf_counter() - start:.1f} s)")
     print(f"one float32 n x n logits matrix alone: {(n + 1) ** 2 * 4 / 2 ** 30:.2f} GiB")
 
 

@@ -55,13 +55,19 @@ def fixed_rows(x, reps):
     rows = []
     for name, level in (("db2", 1), ("db8", 3)):
         for mode in ("periodization", "symmetric"):
-            ours = jax.jit(lambda x: wl.waverec(wl.wavedec(x, name, level, axis=-2, mode=mode), name, axis=-2, mode=mode, length=n))
+            ours = jax.jit(lambda x, name=name, level=level, mode=mode:
+                           wl.waverec(wl.wavedec(x, name, level, axis=-2, mode=mode), name, axis=-2, mode=mode,
+                                      length=n))
             t_ours = timed(ours, x, reps=reps)
             t_jaxwt = None
             if jaxwt is not None and mode in ("symmetric", "zero", "reflect"):
-                peer = jax.jit(lambda x: jaxwt.waverec(jaxwt.wavedec(x, name, mode=mode, level=level, axis=-2), name, axis=-2))
+                peer = jax.jit(lambda x, name=name, mode=mode, level=level:
+                               jaxwt.waverec(jaxwt.wavedec(x, name, mode=mode, level=level, axis=-2), name, axis=-2))
                 t_jaxwt = timed(peer, x, reps=reps)
-            t_pywt = timed(lambda x: pywt.waverec(pywt.wavedec(x, name, mode=mode, level=level, axis=-2), name, mode=mode, axis=-2), x_np, reps=max(1, reps // 2))
+            t_pywt = timed(lambda x, name=name, mode=mode, level=level:
+                           pywt.waverec(pywt.wavedec(x, name, mode=mode, level=level, axis=-2), name, mode=mode,
+                                        axis=-2),
+                           x_np, reps=max(1, reps // 2))
             rows.append((f"{name} level {level}", mode, t_ours, t_jaxwt, t_pywt))
     return rows
 
@@ -100,12 +106,14 @@ def conv_grouped(h, x):
     # analysis: out[k] = sum_t f[L-1-t] xe[1 + 2k + t]  ->  correlation with the flipped filter
     kernel = jnp.stack([bank.dec_lo[:, ::-1], bank.dec_hi[:, ::-1]], axis=1).reshape(2 * channels, length).T[:, None, :]
     xe = _extended(x, length)[:, 1:]
-    out = lax.conv_general_dilated(xe, kernel, (2,), "VALID", dimension_numbers=("NWC", "WIO", "NWC"), feature_group_count=channels)[:, :m]
+    out = lax.conv_general_dilated(xe, kernel, (2,), "VALID", dimension_numbers=("NWC", "WIO", "NWC"),
+                                   feature_group_count=channels)[:, :m]
     lo, hi = out[..., 0::2], out[..., 1::2]
     # synthesis: x[n] = sum_k c[k] g[n + L - 2 - 2k]  ->  upsample, convolve (flipped correlation)
     bands = jnp.stack([lo, hi], axis=-1).reshape(lo.shape[0], m, 2 * channels)
     rec_kernel = jnp.stack([bank.rec_lo[:, ::-1], bank.rec_hi[:, ::-1]], axis=1).transpose(2, 1, 0)  # (L, 2, C)
-    full = lax.conv_general_dilated(bands, rec_kernel, (1,), [(length - 1, length - 1)], lhs_dilation=(2,), dimension_numbers=("NWC", "WIO", "NWC"), feature_group_count=channels)
+    full = lax.conv_general_dilated(bands, rec_kernel, (1,), [(length - 1, length - 1)], lhs_dilation=(2,),
+                                    dimension_numbers=("NWC", "WIO", "NWC"), feature_group_count=channels)
     return full[:, length - 2 : length - 2 + n]
 
 
@@ -122,7 +130,8 @@ def polyphase_conv(h, x):
     even, odd = xe[:, 0::2], xe[:, 1::2]
     flipped = jnp.stack([bank.dec_lo[:, ::-1], bank.dec_hi[:, ::-1]], axis=1).reshape(2 * channels, length)
     k_even, k_odd = flipped[:, 0::2].T[:, None, :], flipped[:, 1::2].T[:, None, :]
-    conv = lambda a, k: lax.conv_general_dilated(a, k, (1,), "VALID", dimension_numbers=("NWC", "WIO", "NWC"), feature_group_count=channels)
+    conv = lambda a, k: lax.conv_general_dilated(a, k, (1,), "VALID", dimension_numbers=("NWC", "WIO", "NWC"),
+                                                 feature_group_count=channels)
     out = (conv(even, k_even) + conv(odd, k_odd))[:, :m]
     bands = out.reshape(out.shape[0], m, channels, 2)
     rec = jnp.stack([bank.rec_lo, bank.rec_hi], axis=-1)  # (C, L, 2)
@@ -134,7 +143,9 @@ def polyphase_conv(h, x):
         for j, q in taps:
             kernel = kernel.at[q - offset].set(rec[:, j, :].T)
         count = (n - r + 1) // 2
-        phases.append(lax.conv_general_dilated(bands.reshape(out.shape[0], m, 2 * channels)[:, offset:], kernel, (1,), "VALID", dimension_numbers=("NWC", "WIO", "NWC"), feature_group_count=channels)[:, :count])
+        phases.append(lax.conv_general_dilated(bands.reshape(out.shape[0], m, 2 * channels)[:, offset:], kernel, (1,),
+                                               "VALID", dimension_numbers=("NWC", "WIO", "NWC"),
+                                               feature_group_count=channels)[:, :count])
     even_out, odd_out = phases
     odd_out = jnp.pad(odd_out, ((0, 0), (0, even_out.shape[1] - odd_out.shape[1]), (0, 0)))
     return jnp.stack([even_out, odd_out], axis=2).reshape(x.shape[0], 2 * even_out.shape[1], channels)[:, :n]
@@ -155,7 +166,9 @@ def fft_filtering(h, x):
     hi = jnp.fft.irfft(spectrum * filt(bank.dec_hi), size, axis=1)[:, length : length + 2 * m : 2]
     up = lambda c: jnp.stack([c, jnp.zeros_like(c)], axis=2).reshape(c.shape[0], 2 * m, channels)
     size2 = 2 * m + length - 1
-    full = jnp.fft.irfft(jnp.fft.rfft(up(lo), size2, axis=1) * jnp.fft.rfft(bank.rec_lo.T, size2, axis=0)[None] + jnp.fft.rfft(up(hi), size2, axis=1) * jnp.fft.rfft(bank.rec_hi.T, size2, axis=0)[None], size2, axis=1)
+    full = jnp.fft.irfft(jnp.fft.rfft(up(lo), size2, axis=1) * jnp.fft.rfft(bank.rec_lo.T, size2, axis=0)[None]
+                         + jnp.fft.rfft(up(hi), size2, axis=1) * jnp.fft.rfft(bank.rec_hi.T, size2, axis=0)[None],
+                         size2, axis=1)
     return full[:, length - 2 : length - 2 + n]
 
 
@@ -169,7 +182,8 @@ def kernel_rows(x, reps):
 
     reference = np.asarray(jax.jit(shift_and_add)(h, x))
     rows = []
-    for label, fn in (("shift-and-add (library)", shift_and_add), ("grouped strided conv", conv_grouped), ("polyphase half-length convs", polyphase_conv), ("FFT", fft_filtering)):
+    for label, fn in (("shift-and-add (library)", shift_and_add), ("grouped strided conv", conv_grouped),
+                      ("polyphase half-length convs", polyphase_conv), ("FFT", fft_filtering)):
         jitted = jax.jit(fn)
         error = float(np.max(np.abs(np.asarray(jitted(h, x)) - reference)))
         rows.append((label, timed(jitted, h, x, reps=reps), error))
@@ -206,7 +220,8 @@ def main() -> None:
         f"- date: {datetime.datetime.now().isoformat(timespec='seconds')}",
         f"- hardware: {hardware()}",
         f"- shape: (batch {args.batch}, length {args.length}, channels {args.channels}) float32, transform along the "
-        f"length axis (-2); median of {args.reps} runs after a warm-up, jitted (pywt: numpy, median of {max(1, args.reps // 2)})",
+        f"length axis (-2); median of {args.reps} runs after a warm-up, jitted "
+        f"(pywt: numpy, median of {max(1, args.reps // 2)})",
         "",
         "## Fixed wavelet, forward + inverse (wavedec + waverec), ms",
         "",

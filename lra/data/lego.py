@@ -89,7 +89,8 @@ def generate_lego(root: str, seed: int, num_vars: int, num_train: int, num_val: 
     return folder
 
 
-def read_lego_tsv(path: str, max_length: int, supervised_vars: int, limit: int, builder: ArrayBuilder) -> tuple[int, dict]:
+def read_lego_tsv(path: str, max_length: int, supervised_vars: int, limit: int,
+                  builder: ArrayBuilder) -> tuple[int, dict]:
     """Loads one LEGO TSV (module docstring); supervised_vars: chain positions < it get weight 1
     (0 = all). Sequences must fit max_length (a cut chain would lose targets)."""
     total = count_rows(path, HEADER, "a `Source\\tSigns\\tChain` header and rows")

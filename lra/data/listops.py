@@ -130,7 +130,8 @@ def read_listops_tsv(path: str, max_length: int, limit: int, builder: ArrayBuild
         try:
             label = int(fields[1])
         except ValueError:
-            raise DataError(f"{where(path, lineno)}: malformed Target {fields[1][:20]!r}, expected an int 0-9") from None
+            raise DataError(f"{where(path, lineno)}: malformed Target {fields[1][:20]!r}, "
+                            "expected an int 0-9") from None
         if not 0 <= label < NUM_CLASSES:
             raise DataError(f"{where(path, lineno)}: label {label} out of range 0-9")
         ids = encode_listops(fields[0])

@@ -72,7 +72,8 @@ def expression_length(source: str) -> int:
     return sum(1 for t in source.split() if t not in ("(", ")"))
 
 
-def sample_expressions(count: int, seed: int, min_tokens: int, max_tokens: int, max_depth: int, max_args: int) -> list[tuple[str, int]]:
+def sample_expressions(count: int, seed: int, min_tokens: int, max_tokens: int, max_depth: int,
+                       max_args: int) -> list[tuple[str, int]]:
     """`count` distinct (expression, value) pairs with min_tokens < length < max_tokens."""
     if not 0 <= min_tokens < max_tokens - 1:
         raise ValueError(f"ListOps length range ({min_tokens}, {max_tokens}) is empty")

@@ -113,7 +113,8 @@ def decode_png(path: str, resolution: int) -> tuple[np.ndarray | None, str]:
     return arr, ""
 
 
-def read_pathfinder_rows(folder: str, rows: list[MetaRow], resolution: int, builder: ArrayBuilder, what: str) -> tuple[int, dict]:
+def read_pathfinder_rows(folder: str, rows: list[MetaRow], resolution: int, builder: ArrayBuilder,
+                        what: str) -> tuple[int, dict]:
     """Decodes the images of `rows` into builder arrays; bad images are skipped and counted."""
     n = len(rows)
     seq = resolution * resolution

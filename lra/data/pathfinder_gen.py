@@ -66,8 +66,8 @@ Without the junction rule (as at ac91802) a tighter rule was paid for in redraws
 images whose target had an unbridged gap instead (link 4: about 4 per image, and label-1 images
 kept more distractors than label-0 ones, 3.72 against 3.46 at hard: cues other than
 connectivity), and even link 5 left 44 of the 493 paths of the test sample drawn broken (the
-marked target of a label-1 image was the only path sure to be whole). Link 5 now redraws 0.09 (easy) to 0.21 (hard) times
-per image, mostly (three quarters or more) because two paths' spill linked them; distractor
+marked target of a label-1 image was the only path sure to be whole). Link 5 now redraws 0.09 (easy) to 0.21 (hard)
+times per image, mostly (three quarters or more) because two paths' spill linked them; distractor
 counts and straight shares agree between labels (hard: 2.91 / 3.01 placed). Time: about 6-10 ms
 per image against 4-7 before, the first difficulty paying most of the stamp cache's fills.
 (The outside review that prompted the change estimated ~3.1 distractors at hard for the
@@ -225,7 +225,8 @@ def paths_apart(p: PathfinderParams, image: np.ndarray, targets: list, distracto
     return True
 
 
-def generate_image(p: PathfinderParams, rng: np.random.Generator, max_tries: int = 200) -> tuple[np.ndarray, int, int, dict]:
+def generate_image(p: PathfinderParams, rng: np.random.Generator,
+                   max_tries: int = 200) -> tuple[np.ndarray, int, int, dict]:
     """(uint8 image [R, R], label, margin, debug) for one sample; debug holds the dashes of each
     path, the marker centres and the redraws that preceded the image by cause (placement: the
     paths did not fit; label: the markers' connectivity disagreed with the label; merged: two

@@ -317,7 +317,7 @@ def _extend(canvas: _Canvas, path: _Path) -> bool:
     if not options:
         return False
     x = canvas.rnd.random() * total
-    for cum, placed in options:
+    for cum, placed in options:  # noqa: B007 - `placed` is the chosen option, used after the break
         if x < cum:
             break
     canvas.commit(path, placed, (px, py))

@@ -36,7 +36,8 @@ def resolve_release_dir(task: str, root: str, subdir: str, required_files: list[
             if allow_generated or not os.path.exists(os.path.join(cand, MANIFEST)):
                 return cand
             generated.append(cand)
-    expected = f"{subdir}/{{{','.join(required_files)}}}" if len(required_files) > 1 else f"{subdir}/{required_files[0]}"
+    expected = (f"{subdir}/{{{','.join(required_files)}}}" if len(required_files) > 1
+                else f"{subdir}/{required_files[0]}")
     error = missing_data_error(task, expected, root)
     if generated:
         error = DataError(f"{error} ({generated[0]} holds generated data, not the release: use "

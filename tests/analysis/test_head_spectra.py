@@ -306,13 +306,13 @@ def test_head_table_has_one_row_per_layer_and_head_and_layer_table_averages():
     rng = np.random.default_rng(8)
     maps = softmax(rng.normal(size=(2, 3, 2, 16, 16)) * 2)
     rows = an.head_table(maps)
-    assert [(r["layer"], r["head"]) for r in rows] == [(l, h) for l in range(2) for h in range(3)]
+    assert [(r["layer"], r["head"]) for r in rows] == [(layer, h) for layer in range(2) for h in range(3)]
     assert rows[4] == {"layer": 1, "head": 1, **hs.head_metrics(maps[1, 1])}
     assert any("selectivity" in k for k in rows[0]) and sum("entropy" in k for k in rows[0]) >= 3
     layers = an.layer_table(rows)
     assert layers[1]["heads"] == 3
     assert layers[1]["selectivity"] == pytest.approx(np.mean([r["selectivity"] for r in rows[3:]]))
-    np.testing.assert_allclose([l["entropy_correlation"] for l in layers], hs.layer_correlation(maps))
+    np.testing.assert_allclose([layer["entropy_correlation"] for layer in layers], hs.layer_correlation(maps))
     text = an.format_table(rows, ["layer", "head", "selectivity"])
     assert text.splitlines()[0] == "| layer | head | selectivity |" and len(text.splitlines()) == 8
 

@@ -184,7 +184,8 @@ def test_longformer_at_realistic_sizes():
     i, j = np.arange(N_LONG)[:, None], np.arange(N_LONG)[None, :]
     pattern = ((j - i > -window // 2) & (j - i <= window // 2)) | (j < num_global) | (i < num_global)
     ref = masked_softmax_reference(q, k, v, pattern[None, None] & mask[:, None, None, :])
-    out = jax.jit(functools.partial(longformer_attention, window=window, num_global=num_global))(q, k, v, jnp.asarray(mask))
+    out = jax.jit(functools.partial(longformer_attention, window=window, num_global=num_global))(q, k, v,
+                                                                                                jnp.asarray(mask))
     np.testing.assert_allclose(_valid_rows(out, mask), ref[mask], atol=1e-5)
 
 
@@ -214,5 +215,6 @@ def test_linformer_random_projection_with_padding_equals_formula():
     np.testing.assert_allclose(np.asarray(out), ref, atol=1e-5)
     # Padded content cannot reach any output: other values at the padded positions change nothing.
     noise = np.random.default_rng(6).normal(size=k.shape).astype(np.float32) * 5
-    out_other = linformer_attention(q, np.where(keep, k, noise), np.where(keep, v, noise), jnp.asarray(e), jnp.asarray(mask))
+    out_other = linformer_attention(q, np.where(keep, k, noise), np.where(keep, v, noise), jnp.asarray(e),
+                                    jnp.asarray(mask))
     np.testing.assert_array_equal(np.asarray(out_other), np.asarray(out))

@@ -132,7 +132,8 @@ def test_favor_error_keeps_falling_from_64_to_16384_features():
         errs = []
         for m in sizes:
             out = jax.vmap(lambda w: favor_attention(q, k, v, w, mask))(draws[:, :m])
-            errs.append(jnp.sum(jnp.abs(out - exact[None]) * mask[None, :, :, None, None]) / (seeds * dh * jnp.sum(mask)))
+            errs.append(jnp.sum(jnp.abs(out - exact[None]) * mask[None, :, :, None, None])
+                        / (seeds * dh * jnp.sum(mask)))
         return jnp.stack(errs)
 
     errors = np.asarray(mean_errors(jax.random.PRNGKey(3)))

@@ -123,13 +123,13 @@ def test_dual_encoder_shares_the_encoder_and_combines_pooled_vectors(interaction
     params = model.init(key(), pair, lengths)
     assert set(params["params"]) == {"encoder", "head"}  # one encoder for both documents
     assert params["params"]["head"]["mlp"]["kernel"].shape[0] == width * cfg.emb_dim
-    encode = lambda p, l: np.asarray(model.apply(params, p, l, method="encode"))  # noqa: E731
+    encode = lambda p, lens: np.asarray(model.apply(params, p, lens, method="encode"))  # noqa: E731
     pooled = encode(pair, lengths)
     # u depends on document 1 only; the pooled vectors are the single-document encodings.
     other_second = jnp.asarray(np.stack([a[0], a[0]])[None])
     np.testing.assert_allclose(encode(other_second, jnp.asarray([[16, 16]]))[:, 0], pooled[:, 0], atol=1e-6)
     single = model.apply(params, jnp.asarray(a), jnp.asarray(LENGTHS),
-                         method=lambda m, x, l: pool(*m.encoder_module(x, l), "MEAN"))
+                         method=lambda m, x, lens: pool(*m.encoder_module(x, lens), "MEAN"))
     np.testing.assert_allclose(np.asarray(single), pooled[0], atol=1e-6)
     # Swapping the documents == the head applied to (v, u).
     swapped = model.apply(params, pair[:, ::-1], lengths[:, ::-1])

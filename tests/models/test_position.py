@@ -46,6 +46,7 @@ def test_position_modules_add_the_right_table():
     module = AddPosition("learned", 9)
     params = module.init(key(), x)
     assert params["params"]["pos_embedding"].shape == (9, 6)
-    np.testing.assert_allclose(np.asarray(module.apply(params, x)[0]), np.asarray(params["params"]["pos_embedding"][:5]))
+    np.testing.assert_allclose(np.asarray(module.apply(params, x)[0]),
+                               np.asarray(params["params"]["pos_embedding"][:5]))
     for kind in ("rope", "none"):
         np.testing.assert_array_equal(np.asarray(AddPosition(kind, 9).apply({}, x)), 0.0)

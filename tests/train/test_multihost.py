@@ -52,7 +52,7 @@ def test_two_processes_train_like_one_process_with_their_devices(tmp_path):
     single = train_and_evaluate(smoke_config("listops", tmp_path, variant=variant, **SETTINGS), tmp_path / "one",
                                 devices=jax.local_devices()[: 2 * per_process])
     results = run_processes(2, per_process, tmp_path / "two", tmp_path / "data", variant)
-    for out, err, code in results:
+    for _out, err, code in results:
         assert code == 0, err[-3000:]
 
     def curve(name):

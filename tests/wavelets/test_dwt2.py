@@ -31,7 +31,8 @@ def test_wavedec2_and_waverec2_match_pywt_and_reconstruct():
             out.append((coeffs, wl.waverec2(coeffs, name, axes=axes, mode=mode, shape=sizes)))
         return out
 
-    for (name, level, mode, axes, _), x, (coeffs, rec) in zip(CASES, signals, run_compiled(run, [jnp.asarray(s) for s in signals])):
+    for (name, level, mode, axes, _), x, (coeffs, rec) in zip(CASES, signals,
+                                                               run_compiled(run, [jnp.asarray(s) for s in signals])):
         what = f"{name} level {level} {mode} axes {axes}"
         ref = pywt.wavedec2(x.astype(np.float64), name, mode=mode, level=level, axes=axes)
         assert len(coeffs) == len(ref) == level + 1

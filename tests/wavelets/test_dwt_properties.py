@@ -57,7 +57,8 @@ def test_any_axis_and_batch_layout_matches_pywt():
 def test_vmap_over_the_transform_gives_the_batched_transform():
     x = jnp.asarray(np.random.default_rng(2).standard_normal((4, 21)).astype(np.float32))
     mapped, batched = run_compiled(
-        lambda x: (jax.vmap(lambda row: wl.wavedec(row, "db2", 2, mode="zero"))(x), wl.wavedec(x, "db2", 2, mode="zero")), x
+        lambda x: (jax.vmap(lambda row: wl.wavedec(row, "db2", 2, mode="zero"))(x),
+                   wl.wavedec(x, "db2", 2, mode="zero")), x
     )
     for a, b in zip(mapped, batched):
         np.testing.assert_allclose(np.asarray(a), np.asarray(b), atol=1e-6)
@@ -98,7 +99,8 @@ def test_input_gradient_of_a_fixed_orthogonal_transform_is_its_adjoint():
     x = jnp.asarray(rng.standard_normal((3, 32)), jnp.float32)
     coeffs = run_compiled(lambda x: wl.wavedec(x, "sym4", 2, mode="periodization"), x)
     cot = [jnp.asarray(rng.standard_normal(c.shape), jnp.float32) for c in coeffs]
-    grad = run_compiled(jax.grad(lambda x: sum(jnp.sum(a * b) for a, b in zip(wl.wavedec(x, "sym4", 2, mode="periodization"), cot))), x)
+    grad = run_compiled(jax.grad(lambda x: sum(jnp.sum(a * b) for a, b
+                                               in zip(wl.wavedec(x, "sym4", 2, mode="periodization"), cot))), x)
     adjoint = run_compiled(lambda c: wl.waverec(c, "sym4", mode="periodization"), cot)
     assert_close_f32(grad, adjoint, "gradient == inverse transform of the cotangent")
 

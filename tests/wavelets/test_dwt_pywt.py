@@ -148,7 +148,8 @@ def test_matches_jaxwt_where_jaxwt_has_the_mode():
             ours = wl.wavedec(x, name, 2, mode=mode)
             theirs = jaxwt.wavedec(x, name, mode=mode, level=2)
             # jaxwt's waverec has no mode argument and keeps one extra sample for odd lengths.
-            out[(name, mode)] = (ours, theirs, wl.waverec(ours, name, mode=mode, length=41), jaxwt.waverec(theirs, name))
+            out[(name, mode)] = (ours, theirs, wl.waverec(ours, name, mode=mode, length=41),
+                                 jaxwt.waverec(theirs, name))
         return out
 
     for (name, mode), (ours, theirs, rec, rec_theirs) in run_compiled(run, jnp.asarray(x)).items():

@@ -25,7 +25,7 @@ def test_filter_bank_accepts_names_wavelets_banks_and_sequences():
 def test_qmf_bank_reproduces_every_orthogonal_pywt_bank():
     """dec_hi[k] = (-1)^(k+1) h[L-1-k], rec_lo = flip(h), rec_hi[k] = (-1)^k h[k] with h = dec_lo
     gives pywt's bank exactly for haar, db*, sym*, coif* (and dmey); batched by length."""
-    for length, names in names_by_length(ORTHOGONAL).items():
+    for _length, names in names_by_length(ORTHOGONAL).items():
         h = np.stack([pywt.Wavelet(n).dec_lo for n in names])
         bank = wl.qmf_filter_bank(h)
         for c, name in enumerate(names):

@@ -18,7 +18,8 @@ def test_wavelet_init_is_db_of_half_the_length_in_every_channel(length, name):
 
 
 def test_wavelet_init_with_an_explicit_wavelet_and_length_checks():
-    np.testing.assert_allclose(np.asarray(wl.init_scaling_filters("wavelet", 2, 16, wavelet="sym8"))[1], pywt.Wavelet("sym8").dec_lo, atol=1e-7)
+    np.testing.assert_allclose(np.asarray(wl.init_scaling_filters("wavelet", 2, 16, wavelet="sym8"))[1],
+                               pywt.Wavelet("sym8").dec_lo, atol=1e-7)
     with pytest.raises(wl.FilterLengthError, match="length=16"):
         wl.init_scaling_filters("wavelet", 2, 12, wavelet="sym8")
     with pytest.raises(wl.FilterLengthError, match="odd length"):
@@ -46,7 +47,8 @@ def test_damped_cosine_init():
 def test_lattice_init_wavelet_and_uniform():
     angles = np.asarray(wl.init_lattice_angles("wavelet", 3, 16))
     assert angles.shape == (3, 8)  # Table 8: L/2 parameters per channel
-    np.testing.assert_allclose(lattice_module._build(angles.astype(np.float64), np), np.tile(pywt.Wavelet("db8").dec_lo, (3, 1)), atol=1e-6)
+    np.testing.assert_allclose(lattice_module._build(angles.astype(np.float64), np),
+                               np.tile(pywt.Wavelet("db8").dec_lo, (3, 1)), atol=1e-6)
     uniform = np.asarray(wl.init_lattice_angles("uniform", 64, 16, key=jax.random.PRNGKey(0)))
     assert uniform.shape == (64, 8) and uniform.min() >= 0 and uniform.max() < 2 * np.pi and uniform.std() > 1.5
     with pytest.raises(ValueError, match="uniform"):

@@ -60,7 +60,8 @@ def test_raw_lattice_reproduces_the_official_construction():
     for row, theta in zip(ours, angles):
         np.testing.assert_allclose(row, _official_lattice(theta), atol=1e-12)
     # eq. 6: one angle gives [sin, cos]
-    np.testing.assert_allclose(np.asarray(wl.lattice_scaling_filter(jnp.asarray([0.3]), lowpass=False)), [np.sin(0.3), np.cos(0.3)], atol=1e-7)
+    np.testing.assert_allclose(np.asarray(wl.lattice_scaling_filter(jnp.asarray([0.3]), lowpass=False)),
+                               [np.sin(0.3), np.cos(0.3)], atol=1e-7)
 
 
 ORTHOGONAL = [n for n in pywt.wavelist(kind="discrete") if pywt.Wavelet(n).orthogonal and n != "dmey"]
@@ -86,7 +87,8 @@ def test_lattice_scaling_filter_reproduces_known_wavelets_in_float32():
     groups = {}
     for name in KNOWN:
         groups.setdefault(pywt.Wavelet(name).dec_len, []).append(name)
-    angles = {length: jnp.asarray(np.stack([wl.lattice_angles(n) for n in names]), jnp.float32) for length, names in groups.items()}
+    angles = {length: jnp.asarray(np.stack([wl.lattice_angles(n) for n in names]), jnp.float32)
+              for length, names in groups.items()}
     filters = run_compiled(lambda a: {k: wl.lattice_scaling_filter(v) for k, v in a.items()}, angles)  # one compile
     for length, names in groups.items():
         reference = np.stack([pywt.Wavelet(n).dec_lo for n in names])

@@ -98,7 +98,8 @@ def test_support_masks_above_maximum_match_brute_force_support():
     masks = {n: np.stack([np.arange(n) < 2, np.arange(n) >= n - 1, rng.random(n) < 0.4]) for n, *_ in cases}
     with level_warnings():
         ours = run_compiled(lambda m: [wl.coefficient_support_masks(m[n], length, level, mode=mode)
-                                       for n, length, level, mode in cases], {n: jnp.asarray(m) for n, m in masks.items()})
+                                       for n, length, level, mode in cases],
+                            {n: jnp.asarray(m) for n, m in masks.items()})
         for (n, length, level, mode), mine in zip(cases, ours):
             assert wl.max_level(n, length) < level
             support = _pywt_support(n, level, mode, length, rng)
@@ -149,7 +150,8 @@ def test_level_warning_is_emitted_once_per_length_filter_and_level():
         trace(lambda x: wl.wavedec(x, "db20", 1, mode="periodization"), (2, 65))
         trace(lambda m: wl.coefficient_support_masks(m, 40, 1, mode="periodization"), (1, 65))  # same key
         assert len(records.messages()) == 1
-        assert "level=1 is above the maximum 0 for a signal of length 65 and filters of length 40" in records.messages()[0]
+        assert ("level=1 is above the maximum 0 for a signal of length 65 and filters of length 40"
+                in records.messages()[0])
         trace(lambda x: wl.wavedec(x, "db20", 2, mode="periodization"), (2, 65))  # new level
         trace(lambda x: wl.wavedec(x, "db20", 1), (2, 64))  # new length
         trace(lambda x: wl.wavedec(x, "db8", 3), (2, 65))  # new filter length (max_level(65, 16) = 2)

@@ -21,8 +21,10 @@ def _reference_lifting(x: np.ndarray, level: int, predict=(0.5, 0.5), update=(0.
             approx = np.append(approx, 0.0)
         even, odd = approx[0::2], approx[1::2]
         m = len(even)
-        d = np.array([odd[k] - sum(p * even[(k + t - (len(predict) - 1) // 2) % m] for t, p in enumerate(predict)) for k in range(m)])
-        s = np.array([even[k] + sum(u * d[(k + t - len(update) // 2) % m] for t, u in enumerate(update)) for k in range(m)])
+        d = np.array([odd[k] - sum(p * even[(k + t - (len(predict) - 1) // 2) % m] for t, p in enumerate(predict))
+                      for k in range(m)])
+        s = np.array([even[k] + sum(u * d[(k + t - len(update) // 2) % m] for t, u in enumerate(update))
+                      for k in range(m)])
         details.append(d)
         approx = s
     return [approx] + details[::-1]
@@ -47,7 +49,8 @@ def test_matches_the_loop_reference_and_inverts_exactly_for_every_length_and_lev
     intermediate lengths), default weights; one jit for the whole grid."""
     rng = np.random.default_rng(1)
     signals = {n: rng.standard_normal((2, n)).astype(np.float32) for n in LENGTHS}
-    cases = [(n, level) for n in LENGTHS for level in range(wl.lifting_max_level(n) + 1) if n < 37 or level in (1, 3, 6)]
+    cases = [(n, level) for n in LENGTHS for level in range(wl.lifting_max_level(n) + 1)
+             if n < 37 or level in (1, 3, 6)]
 
     def run(signals):
         out = {}

@@ -221,12 +221,14 @@ def _synthesis_bwd(shift, out_len, axis, channel_axis, constant_filters, residua
     right = max(0, start + 2 * (count - 1) + length - left - out_len)
     extended = _zero_extend(cotangent, left, right, axis)
     flipped = tuple(jnp.flip(f, axis=-1) for f in filters)
-    d_bands = tuple(d.astype(b.dtype) for d, b in zip(_analysis_impl(extended, flipped, start, count, axis, channel_axis), bands))
+    d_bands = tuple(d.astype(b.dtype)
+                    for d, b in zip(_analysis_impl(extended, flipped, start, count, axis, channel_axis), bands))
     if constant_filters:
         d_filters = tuple(jnp.zeros_like(f) for f in filters)
     else:
         # d g_b[j] = sum_k c_b[k] cot[2k + j - shift] = (analysis-style tap sums, unflipped)
-        d_filters = tuple(jnp.flip(g, axis=-1) for g in _filter_grads(extended, bands, filters, start, axis, channel_axis))
+        d_filters = tuple(jnp.flip(g, axis=-1)
+                          for g in _filter_grads(extended, bands, filters, start, axis, channel_axis))
     return d_bands, d_filters
 
 

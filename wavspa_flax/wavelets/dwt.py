@@ -148,7 +148,8 @@ def _idwt_periodization(ca, cd, bank: FilterBank, axis: int, channel_axis):
     if length == 2:
         return interior
     window = [
-        jnp.concatenate([lax.slice_in_dim(c, m - half, m, axis=axis), lax.slice_in_dim(c, 0, half, axis=axis)], axis=axis)
+        jnp.concatenate([lax.slice_in_dim(c, m - half, m, axis=axis), lax.slice_in_dim(c, 0, half, axis=axis)],
+                        axis=axis)
         for c in (ca, cd)
     ]
     edge = _conv.synthesis(window, filters, length - 2, 2 * length - length + 2, axis, channel_axis)
@@ -336,7 +337,8 @@ def waverec(
     return _trim(approx, length, axis)
 
 
-def coefficient_support_masks(mask, filter_length: int, level: int | None = None, axis: int = -1, mode: str = "symmetric") -> list:
+def coefficient_support_masks(mask, filter_length: int, level: int | None = None, axis: int = -1,
+                              mode: str = "symmetric") -> list:
     """Boolean band masks aligned with :func:`wavedec`'s output.
 
     A coefficient is True when its support (the input positions that can reach it through the

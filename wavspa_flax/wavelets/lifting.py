@@ -242,5 +242,6 @@ def lifting_support_masks(mask, level: int, axis: int = -1, predict_length: int 
     m = jnp.asarray(mask).astype(jnp.float32)
     axis = normalize_axis(axis, m.ndim)
     level = _check_level(level, m.shape[axis])
-    bands = _forward(m, level, np.ones(int(predict_length)), np.ones(int(update_length)), axis, None, sign=1.0, binary=True)
+    bands = _forward(m, level, np.ones(int(predict_length)), np.ones(int(update_length)), axis, None, sign=1.0,
+                     binary=True)
     return [b > 0 for b in bands]
