@@ -179,9 +179,9 @@ def _key(labels: Mapping[str, Any]) -> tuple:
 
 
 def collect(table: str, scale: str, root: Path, seeds: int, filters: Mapping[str, Sequence[str]],
-            shared: Sequence[str] = ()) -> tuple[list[dict], dict]:
+            shared: Sequence[str] = (), data: str = "default") -> tuple[list[dict], dict]:
     """Per cell: the runs (with seeds), whether their data is here, their results."""
-    arg = ",".join([scale] + [f"{k}s={'+'.join(v)}" for k, v in filters.items() if v])
+    arg = ",".join([scale, f"data={data}"] + [f"{k}s={'+'.join(v)}" for k, v in filters.items() if v])
     entries = sweep_lib.load_entries(f"{sweep_file(table)}:{arg}")
     cells: dict[tuple, dict] = {}
     for entry in entries:
@@ -473,6 +473,8 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--set", dest="shared", action="append", default=[], metavar="KEY=VALUE",
                    help="--config.KEY=VALUE for every run, not part of its identity (data.dir, progress_bar)")
     p.add_argument("--no-run", action="store_true", help="only tabulate the runs already finished")
+    p.add_argument("--data", choices=("default", "generate"), default="default",
+                   help="generate: generated ListOps/Pathfinder/LEGO at paper scale too (always below it)")
     for name, kwargs in (("--ray_address", {"default": None}), ("--ray_num_cpus", {"type": int, "default": None}),
                          ("--cpus_per_run", {"type": float, "default": 1.0}),
                          ("--gpus_per_run", {"type": float, "default": 0.0}), ("--resources", {"default": ""}),
@@ -491,7 +493,7 @@ def main(argv: Sequence[str] | None = None, out=None) -> int:
     else:
         table_for_runs = args.table
     root = Path(args.root) / args.scale
-    cells, _ = collect(table_for_runs, args.scale, root, args.seeds, filters, args.shared)
+    cells, _ = collect(table_for_runs, args.scale, root, args.seeds, filters, args.shared, args.data)
     runnable = [run for cell in cells if not cell["no_data"] for run in cell["runs"]]
     command = shlex.join(["python", "-m", "lra.reproduce", *(argv if argv is not None else sys.argv[1:])])
     if not args.no_run and runnable:

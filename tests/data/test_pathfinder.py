@@ -78,8 +78,9 @@ def test_bad_images_are_skipped_and_counted(tmp_path, caplog):
     assert ds.stats["train"]["skipped"] == 4
     assert ds.stats["train"]["skipped_by_reason"] == {"empty": 1, "missing": 1, "unreadable": 1, "size": 1}
     kept = [rows[i] for i in (0, 5, 6)]
-    for i, (path, _label) in enumerate(kept):
+    for i, (path, label) in enumerate(kept):
         assert np.array_equal(np.asarray(ds.splits["train"]["inputs"][i]), np.asarray(Image.open(path)).reshape(-1))
+        assert int(ds.splits["train"]["targets"][i]) == int(label)  # the kept rows keep their own labels
     assert sum("skipped 4 image" in r.getMessage() for r in caplog.records) == 1
 
 

@@ -1,0 +1,93 @@
+"""``python -m lra.reproduce`` at smoke scale: a restricted Table 3 grid and LEGO Fig. 3, on
+generated data, checked against the runs' own summaries and metrics (independent arithmetic)."""
+
+from __future__ import annotations
+
+import csv
+import json
+import statistics
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+from lra.metrics import read_metrics
+from lra.reproduce import replay_early_stopping
+
+from .conftest import REPO, subprocess_env
+
+
+def _reproduce(tmp_path, *args):
+    out, root = tmp_path / "out", tmp_path / "runs"
+    result = subprocess.run(
+        [sys.executable, "-m", "lra.reproduce", *args, f"--out={out}", f"--root={root}",
+         f"--set=data.dir={tmp_path / 'data'}", "--set=progress_bar=false"],
+        cwd=REPO, env=subprocess_env(), capture_output=True, text=True, timeout=900)
+    assert result.returncode == 0, result.stdout[-2000:] + result.stderr[-3000:]
+    return out, root / "smoke"
+
+
+def _summaries(root, group):
+    return {p.parent.name: json.loads(p.read_text()) for p in sorted((root / group).glob("*/summary.json"))}
+
+
+def test_table3_smoke_writes_paper_and_ours_side_by_side(tmp_path):
+    out, root = _reproduce(tmp_path, "--table=3", "--scale=smoke", "--seeds=2", "--tasks=listops,text",
+                           "--attentions=transformer", "--spaces=none,fixed")
+    with open(out / "table3_smoke.csv", newline="") as handle:
+        rows = {(r["task"], r["attention"], r["space"]): r for r in csv.DictReader(handle)}
+    assert {"paper", "ours_mean", "ours_std", "n", "delta", "ours_early_stopping_mean", "steps", "data_source",
+            "hardware", "status"} <= set(next(iter(rows.values())))
+    for space, paper in (("none", 36.37), ("fixed", 37.15)):  # the paper's Table 3 cells
+        row = rows[("listops", "transformer", space)]
+        group = "listops-transformer" + ("" if space == "none" else "_fixed")
+        summaries = _summaries(root, group)
+        accuracies = [100 * s["test_accuracy"] for s in summaries.values()]
+        assert len(accuracies) == 2 and row["n"] == "2" and row["status"] == "ok"
+        assert float(row["paper"]) == paper
+        assert float(row["ours_mean"]) == pytest.approx(statistics.fmean(accuracies), abs=1e-3)
+        assert float(row["ours_std"]) == pytest.approx(statistics.stdev(accuracies), abs=1e-3)
+        assert float(row["delta"]) == pytest.approx(statistics.fmean(accuracies) - paper, abs=1e-3)
+        assert row["data_source"] == "generate" and all(s["scale"] == "smoke" for s in summaries.values())
+        assert all(not s["config"]["early_stopping"] for s in summaries.values())
+    for space in ("none", "fixed"):  # Text's data is not on this machine: never a made-up number
+        row = rows[("text", "transformer", space)]
+        assert row["status"].startswith("no data: text: data not found") and row["ours_mean"] == ""
+    averages = [r for key, r in rows.items() if key[0].startswith("avg")]
+    assert all(r["ours_mean"] == "" and r["status"].startswith("no average") for r in averages)
+    text = (out / "table3_smoke.md").read_text()
+    assert "| listops | transformer | fixed | 37.15 |" in text and "python -m lra.reproduce --table=3" in text
+
+
+def test_early_stopping_replay_follows_a4():
+    records = [{"split": "val", "step": s, "accuracy": a} for s, a in
+               ((10, 0.2), (20, 0.5), (30, 0.4), (40, 0.45), (50, 0.6), (60, 0.3))]
+    records += [{"split": "test_tracked", "step": s, "accuracy": s / 100} for s in (10, 20, 30, 40, 50, 60)]
+    # min_steps 30, patience 20: at 40 only 20 steps since the best (20) -> stop at 40, keep step 20.
+    assert replay_early_stopping(records, min_steps=30, patience=20) == {
+        "test_accuracy": 0.2, "best_step": 20, "stop_step": 40}
+    # patience 30: never triggered before 50 improves; runs to the end, keeps step 50.
+    assert replay_early_stopping(records, min_steps=30, patience=30) == {
+        "test_accuracy": 0.5, "best_step": 50, "stop_step": 60}
+    assert replay_early_stopping([r for r in records if r["split"] == "val"], 0, 10) is None
+
+
+def test_lego_smoke_writes_per_position_intervals_and_a_plot(tmp_path):
+    out, root = _reproduce(tmp_path, "--table=lego", "--scale=smoke", "--seeds=2")
+    assert (out / "lego_smoke.png").stat().st_size > 0
+    with open(out / "lego_smoke.csv", newline="") as handle:
+        rows = [r for r in csv.DictReader(handle) if r["model"] == "transformer"]
+    summaries = list(_summaries(root, "lego-transformer").values())
+    by_index = np.array([s["test_accuracy_by_index"] for s in summaries], dtype=float) * 100
+    num_vars = summaries[0]["config"]["data"]["num_vars"]
+    assert len(rows) == num_vars and by_index.shape == (2, num_vars)
+    t90 = 6.313751514675041  # Student t, 95th percentile, 1 degree of freedom (two runs)
+    for row, values in zip(rows, by_index.T):
+        mean, half = values.mean(), t90 * values.std(ddof=1) / np.sqrt(2)
+        assert float(row["ours_mean"]) == pytest.approx(mean, abs=1e-3)
+        assert float(row["ci90_high"]) - float(row["ci90_low"]) == pytest.approx(2 * half, abs=1e-3)
+        assert row["trained"] == str(int(row["index"]) < summaries[0]["config"]["data"]["num_train_vars"])
+    for summary in summaries:  # the metrics the table replays were logged
+        assert any(r["split"] == "test_tracked" for r in read_metrics(root / "lego-transformer" / (
+            "data.source=generate,early_stopping=false,scale=smoke,track_test=true,seed=" + str(summary["config"]["seed"]))))
