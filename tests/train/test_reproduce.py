@@ -89,5 +89,6 @@ def test_lego_smoke_writes_per_position_intervals_and_a_plot(tmp_path):
         assert float(row["ci90_high"]) - float(row["ci90_low"]) == pytest.approx(2 * half, abs=1e-3)
         assert row["trained"] == str(int(row["index"]) < summaries[0]["config"]["data"]["num_train_vars"])
     for summary in summaries:  # the metrics the table replays were logged
-        assert any(r["split"] == "test_tracked" for r in read_metrics(root / "lego-transformer" / (
-            "data.source=generate,early_stopping=false,scale=smoke,track_test=true,seed=" + str(summary["config"]["seed"]))))
+        folder = ("data.source=generate,early_stopping=false,scale=smoke,track_test=true,seed="
+                  + str(summary["config"]["seed"]))
+        assert any(r["split"] == "test_tracked" for r in read_metrics(root / "lego-transformer" / folder))
