@@ -42,6 +42,7 @@ from lra.checkpoint import CheckpointStore
 from lra.data import get_task, load_dataset
 from lra.metrics import MetricWriter
 from lra.optim import learning_rate_schedule, make_optimizer
+from lra.paths import workdir_path
 from lra.steps import data_parallel, eval_step, make_key, replicate, train_step, unreplicate
 from wavspa_flax import build_model
 from wavspa_flax.errors import UserError
@@ -164,7 +165,7 @@ def train_and_evaluate(
     the final test evaluation, as a preemption would (used by the resume tests).
     """
     wall_start = time.time()
-    workdir = Path(workdir)
+    workdir = workdir_path(workdir)  # an etils.epath.Path: a URI (gs://...) stays one
     workdir.mkdir(parents=True, exist_ok=True)
     devices = list(devices or jax.local_devices())
     num_devices = len(devices) * jax.process_count()
