@@ -8,6 +8,9 @@ Two stores live in a workdir:
 - ``best/``: the state with the best validation accuracy so far (one kept); the test split is
   evaluated on it at the end of the run.
 
+The directories may be URIs (``gs://bucket/run/checkpoints``): they are ``etils.epath`` paths,
+which orbax writes through tensorstore (see :mod:`lra.paths`).
+
 The data position needs no saving: the train batch at step ``s`` is a pure function of
 ``(seed, s)`` (see ``lra.data``), and the dropout key is folded with the step.
 """
@@ -15,12 +18,15 @@ The data position needs no saving: the train batch at step ``s`` is a pure funct
 from __future__ import annotations
 
 import logging
-from pathlib import Path
+import os
 from typing import Any
 
 import jax
 import jax.numpy as jnp
 import orbax.checkpoint as ocp
+from etils import epath
+
+from lra.paths import is_remote, workdir_path
 
 log = logging.getLogger(__name__)
 
@@ -28,8 +34,8 @@ log = logging.getLogger(__name__)
 class CheckpointStore:
     """One orbax CheckpointManager with two items: ``state`` (a pytree) and ``loop`` (JSON)."""
 
-    def __init__(self, directory: str | Path, keep: int):
-        self.directory = Path(directory).absolute()
+    def __init__(self, directory: str | os.PathLike, keep: int):
+        self.directory = workdir_path(directory)
         self._manager = ocp.CheckpointManager(
             self.directory,
             options=ocp.CheckpointManagerOptions(
@@ -81,7 +87,7 @@ class CheckpointStore:
             return restored["state"], dict(restored["loop"])
         return None
 
-    def _set_aside(self, step: int) -> Path:
+    def _set_aside(self, step: int) -> epath.Path:
         """Move a damaged step directory out of the way (kept for inspection, never reused).
         Process 0 moves it; every process waits for the move before looking again."""
         damaged = self.directory.parent / f"{self.directory.name}_damaged"
@@ -92,7 +98,7 @@ class CheckpointStore:
             while target.exists():
                 suffix += 1
                 target = damaged / f"{step}.{suffix}"
-            (self.directory / str(step)).rename(target)
+            _move_tree(self.directory / str(step), target)
         if jax.process_count() > 1:
             from jax.experimental import multihost_utils
 
@@ -102,3 +108,21 @@ class CheckpointStore:
 
     def close(self) -> None:
         self._manager.close()
+
+
+def _move_tree(source: epath.Path, target: epath.Path) -> None:
+    """Move the directory ``source`` to ``target``: a rename locally; on an object store (which has
+    no rename, nor empty directories) a copy of every object, then a delete of ``source``."""
+    if not is_remote(source):
+        source.rename(target)
+        return
+    _copy_tree(source, target)
+    source.rmtree()
+
+
+def _copy_tree(source: epath.Path, target: epath.Path) -> None:
+    for child in source.iterdir():
+        if child.is_dir():
+            _copy_tree(child, target / child.name)
+        else:
+            child.copy(target / child.name)

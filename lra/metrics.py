@@ -1,30 +1,58 @@
-"""Where a run's metrics go: ``metrics.jsonl`` (one record per line), TensorBoard, the console."""
+"""Where a run's metrics go: ``metrics.jsonl`` (one record per line), TensorBoard, the console.
+
+The workdir may be a URI (``gs://bucket/run``, see :mod:`lra.paths`). Object stores cannot
+append, so there ``metrics.jsonl`` is rewritten whole (earlier attempts' records first) after
+every record; TensorBoard event files go through tensorboardX's own ``gs://`` and ``s3://``
+writers (google-cloud-storage, boto3); for any other URI scheme TensorBoard is switched off with
+a warning rather than written somewhere else.
+"""
 
 from __future__ import annotations
 
 import json
+import logging
 import math
-from pathlib import Path
+import os
 
 from tensorboardX import SummaryWriter
+
+from lra.paths import is_remote, workdir_path
+
+log = logging.getLogger(__name__)
+TENSORBOARD_SCHEMES = ("gs://", "s3://")  # tensorboardX writes these itself; others it would write locally
 
 
 class MetricWriter:
     """Appends ``{"step", "split", **scalars}`` records to ``workdir/metrics.jsonl`` and writes the
     same scalars to TensorBoard event files under ``workdir/tensorboard/<split>``."""
 
-    def __init__(self, workdir: str | Path, tensorboard: bool = True):
-        self.workdir = Path(workdir)
+    def __init__(self, workdir: str | os.PathLike, tensorboard: bool = True):
+        self.workdir = workdir_path(workdir)
         self.workdir.mkdir(parents=True, exist_ok=True)
-        self._jsonl = open(self.workdir / "metrics.jsonl", "a", encoding="utf-8")
+        path = self.workdir / "metrics.jsonl"
+        self._remote = is_remote(self.workdir)
+        if self._remote:  # no append on object stores: keep the text, rewrite it whole
+            self._jsonl = None
+            self._text = path.read_text(encoding="utf-8") if path.exists() else ""
+        else:
+            self._jsonl = path.open("a", encoding="utf-8")
+        if tensorboard and self._remote and not str(self.workdir).startswith(TENSORBOARD_SCHEMES):
+            log.warning("TensorBoard is off for %s: tensorboardX writes only local, gs:// and s3:// "
+                        "directories (metrics.jsonl is written)", self.workdir)
+            tensorboard = False
         self._tensorboard = tensorboard
         self._writers: dict[str, SummaryWriter] = {}
 
     def write(self, step: int, split: str, scalars: dict[str, float]) -> None:
         record = {"step": int(step), "split": split}
         record.update({k: _json_number(v) for k, v in scalars.items()})
-        self._jsonl.write(json.dumps(record) + "\n")
-        self._jsonl.flush()
+        line = json.dumps(record) + "\n"
+        if self._remote:
+            self._text += line
+            (self.workdir / "metrics.jsonl").write_text(self._text, encoding="utf-8")
+        else:
+            self._jsonl.write(line)
+            self._jsonl.flush()
         if self._tensorboard:
             writer = self._writers.get(split)
             if writer is None:
@@ -34,9 +62,11 @@ class MetricWriter:
             writer.flush()
 
     def close(self) -> None:
-        self._jsonl.close()
+        if self._jsonl is not None:
+            self._jsonl.close()
         for writer in self._writers.values():
             writer.close()
+        self._writers.clear()
 
 
 class NullWriter:
@@ -54,8 +84,7 @@ def _json_number(value) -> float | None:
     return value if math.isfinite(value) else None
 
 
-def read_metrics(workdir: str | Path) -> list[dict]:
+def read_metrics(workdir: str | os.PathLike) -> list[dict]:
     """All records of ``workdir/metrics.jsonl`` (e.g. to plot a loss curve)."""
-    path = Path(workdir) / "metrics.jsonl"
-    with open(path, encoding="utf-8") as handle:
-        return [json.loads(line) for line in handle if line.strip()]
+    text = (workdir_path(workdir) / "metrics.jsonl").read_text(encoding="utf-8")
+    return [json.loads(line) for line in text.splitlines() if line.strip()]

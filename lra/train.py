@@ -46,6 +46,7 @@ from lra.checkpoint import CheckpointStore
 from lra.data import get_task, load_dataset
 from lra.metrics import MetricWriter, NullWriter
 from lra.optim import learning_rate_schedule, make_optimizer
+from lra.paths import workdir_path
 from lra.preemption import PreemptionGuard
 from lra.steps import data_parallel, eval_step, make_key, replicate, train_step, unreplicate
 from wavspa_flax import build_model
@@ -170,7 +171,7 @@ def train_and_evaluate(
     (used by the resume tests).
     """
     wall_start = time.time()
-    workdir = Path(workdir)
+    workdir = workdir_path(workdir)  # an etils.epath.Path: a URI (gs://...) stays one
     workdir.mkdir(parents=True, exist_ok=True)
     devices = list(devices or jax.devices())
     num_devices = len(devices)

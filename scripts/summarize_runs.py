@@ -15,6 +15,8 @@ import json
 import sys
 from pathlib import Path
 
+from lra.paths import workdir_path
+
 COLUMNS = ("task", "variant", "scale", "steps", "seed", "test acc", "best val acc (step)",
            "train loss", "wall s", "params", "devices")
 
@@ -30,17 +32,17 @@ def row(summary: dict) -> list[str]:
     ]
 
 
-def table(workdirs: list[Path]) -> str:
+def table(workdirs: list[str]) -> str:
     lines = ["| " + " | ".join(COLUMNS) + " |", "|" + "---|" * len(COLUMNS)]
     for workdir in workdirs:
-        summary = json.loads((workdir / "summary.json").read_text())
+        summary = json.loads((workdir_path(workdir) / "summary.json").read_text())  # gs:// too
         lines.append("| " + " | ".join(row(summary)) + " |")
     return "\n".join(lines)
 
 
 def main(argv: list[str] | None = None) -> str:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("workdirs", nargs="+", type=Path)
+    parser.add_argument("workdirs", nargs="+")
     parser.add_argument("--title", default="Runs")
     parser.add_argument("--note", default="", help="a line under the title (commands, hardware)")
     parser.add_argument("--out", type=Path)
