@@ -28,6 +28,7 @@ import importlib.metadata
 import json
 import logging
 import math
+import os
 import platform
 import subprocess
 import sys
@@ -308,6 +309,7 @@ def train_and_evaluate(
         "processes": jax.process_count(),
         "device_kind": devices[0].device_kind,
         "platform": devices[0].platform,
+        "hardware": hardware_description(devices),
         "host": platform.node(),
         "data_source": str(config.data.source),
         "versions": software_versions(),
@@ -360,6 +362,13 @@ def _progress_bar(config, start_step: int, show: bool = True):
 
     return tqdm(total=config.num_train_steps, initial=start_step, desc=f"{config.task}:{config.variant}",
                 unit="step", dynamic_ncols=True, file=sys.stderr)
+
+
+def hardware_description(devices: list) -> str:
+    """E.g. ``'2 x cpu (cpu), 1 process, host x86_64 with 2 CPU cores'`` (tables name it per number)."""
+    return (f"{len(devices)} x {devices[0].device_kind} ({devices[0].platform}), {jax.process_count()} "
+            f"process{'es' if jax.process_count() > 1 else ''}, host {platform.machine()} with {os.cpu_count()} "
+            "CPU cores")
 
 
 @functools.cache
