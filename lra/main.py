@@ -13,13 +13,13 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 import re
 import sys
 
 from absl import app, flags
 from ml_collections import config_flags
 
+from lra.cli import fail
 from wavspa_flax.errors import ConfigError, UserError
 
 FLAGS = flags.FLAGS
@@ -31,12 +31,6 @@ flags.DEFINE_bool("multihost", False, "Call jax.distributed.initialize() first (
 flags.DEFINE_string("coordinator_address", None, "HOST:PORT of process 0 (multihost)")
 flags.DEFINE_integer("num_processes", None, "number of processes (multihost)")
 flags.DEFINE_integer("process_id", None, "this process's index, 0..num_processes-1 (multihost)")
-
-
-def _fail(message: str, error: BaseException | None = None) -> None:
-    if error is not None and os.environ.get("WAVSPA_TRACEBACK"):
-        raise error
-    sys.exit(f"error: {message}")
 
 
 def _config_arguments(argv: list[str]) -> tuple[str | None, list[str]]:
@@ -83,7 +77,7 @@ def parse_flags(argv: list[str]) -> list[str]:
     try:
         return FLAGS(argv)
     except Exception as error:  # absl's flags.Error; config_flags' AttributeError/KeyError/... for overrides
-        _fail(_diagnose(argv) or str(error).strip().splitlines()[-1], error)
+        fail(_diagnose(argv) or str(error).strip().splitlines()[-1], error)
 
 
 def main(argv: list[str]) -> None:
@@ -104,7 +98,7 @@ def main(argv: list[str]) -> None:
                              config_flags.get_override_values(FLAGS["config"]))
         result = train_and_evaluate(config, FLAGS.workdir)
     except UserError as error:
-        _fail(str(error), error)
+        fail(str(error), error)
     import jax
 
     if result.summary.get("signal"):  # preempted: checkpoint saved, rerun to resume

@@ -33,7 +33,6 @@ import datetime
 import io
 import json
 import math
-import os
 import shlex
 import statistics
 import sys
@@ -42,6 +41,7 @@ from pathlib import Path
 from typing import Any
 
 from lra import sweep as sweep_lib
+from lra.cli import run_main
 from lra.config import SCALES, load_config
 from lra.data import get_task
 from lra.data.dataset import check_data_available
@@ -543,14 +543,8 @@ def _run_sweep(sweep_argv: Sequence[str], runs: Sequence[sweep_lib.Run], out) ->
 
 
 def run() -> None:
-    """Entry point: mistakes end in one ``error:`` line."""
-    try:
-        code = main()
-    except UserError as error:
-        if os.environ.get("WAVSPA_TRACEBACK"):
-            raise
-        sys.exit(f"error: {error}")
-    sys.exit(code)
+    """Entry point: mistakes end in one ``error:`` line (``lra.cli``)."""
+    run_main(main)
 
 
 if __name__ == "__main__":

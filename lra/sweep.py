@@ -51,6 +51,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+from lra.cli import run_main
 from wavspa_flax.errors import UserError, did_you_mean
 
 BACKENDS = ("local", "ray", "commands")
@@ -585,14 +586,8 @@ def main(argv: Sequence[str] | None = None, out=None, runs: Sequence[Run] | None
 
 
 def run() -> None:
-    """Entry point of ``python -m lra.sweep``: mistakes end in one ``error:`` line (exit status 1)."""
-    try:
-        code = main()
-    except UserError as error:
-        if os.environ.get("WAVSPA_TRACEBACK"):
-            raise
-        sys.exit(f"error: {error}")
-    sys.exit(code)
+    """Entry point: mistakes end in one ``error:`` line (``lra.cli``)."""
+    run_main(main)
 
 
 if __name__ == "__main__":

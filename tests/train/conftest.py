@@ -111,3 +111,22 @@ def _silence_closed_tensorboard_uploads() -> None:
     for obj in gc.get_objects():
         if isinstance(obj, GCSRecordWriter):
             obj.flush = lambda: None
+
+
+def assert_trees_equal(a, b) -> None:
+    """Bit-for-bit equal pytrees of arrays."""
+    import jax
+    import numpy as np
+
+    leaves_a, leaves_b = jax.tree.leaves(a), jax.tree.leaves(b)
+    assert len(leaves_a) == len(leaves_b)
+    for x, y in zip(leaves_a, leaves_b):
+        np.testing.assert_array_equal(np.asarray(x), np.asarray(y))
+
+
+def assert_resumed_equals_uninterrupted(full, resumed) -> None:
+    """Two RunResults: the same parameters, optimiser state and summary numbers."""
+    assert_trees_equal(full.state.params, resumed.state.params)
+    assert_trees_equal(full.state.opt_state, resumed.state.opt_state)
+    for key in ("test_accuracy", "best_val_accuracy", "best_step", "steps_completed"):
+        assert full.summary[key] == resumed.summary[key], key

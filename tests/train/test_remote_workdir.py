@@ -19,8 +19,9 @@ from lra.checkpoint import CheckpointStore
 from lra.metrics import MetricWriter, read_metrics
 from lra.paths import is_remote, workdir_path
 from lra.train import train_and_evaluate
-from tests.train.test_train_loop import _assert_trees_equal
 from wavspa_flax.errors import ConfigError
+
+from .conftest import assert_resumed_equals_uninterrupted
 
 
 def _objects(prefix: str) -> list[str]:
@@ -80,10 +81,7 @@ def test_resume_in_a_bucket_equals_an_uninterrupted_local_run(gcs_bucket, listop
     assert store.steps() == [6, 7]
     store.close()
 
-    _assert_trees_equal(full.state.params, resumed.state.params)
-    _assert_trees_equal(full.state.opt_state, resumed.state.opt_state)
-    for key in ("test_accuracy", "best_val_accuracy", "best_step", "steps_completed"):
-        assert full.summary[key] == resumed.summary[key], key
+    assert_resumed_equals_uninterrupted(full, resumed)
 
     # summary.json, config.json, metrics.jsonl and TensorBoard events, read back from the bucket.
     summary = json.loads(epath.Path(f"{workdir}/summary.json").read_text())

@@ -13,12 +13,7 @@ from lra.checkpoint import CheckpointStore
 from lra.metrics import read_metrics
 from lra.train import NonFiniteLossError, train_and_evaluate
 
-
-def _assert_trees_equal(a, b):
-    leaves_a, leaves_b = jax.tree.leaves(a), jax.tree.leaves(b)
-    assert len(leaves_a) == len(leaves_b)
-    for x, y in zip(leaves_a, leaves_b):
-        np.testing.assert_array_equal(np.asarray(x), np.asarray(y))
+from .conftest import assert_resumed_equals_uninterrupted, assert_trees_equal
 
 
 def test_tiny_config_learns(listops_config, tmp_path):
@@ -64,10 +59,7 @@ def test_resume_after_kill_equals_uninterrupted_run(listops_config, tmp_path, ca
     assert store.steps() == [6, 7]
     store.close()
 
-    _assert_trees_equal(full.state.params, resumed.state.params)
-    _assert_trees_equal(full.state.opt_state, resumed.state.opt_state)
-    for key in ("test_accuracy", "best_val_accuracy", "best_step", "steps_completed"):
-        assert full.summary[key] == resumed.summary[key], key
+    assert_resumed_equals_uninterrupted(full, resumed)
 
 
 def test_early_stopping_after_min_steps_and_patience(listops_config, tmp_path):
@@ -92,7 +84,7 @@ def test_non_finite_loss_stops_and_keeps_last_good_checkpoint(listops_config, tm
     assert store.steps() == [2]
     state, loop = store.restore_latest(good.state)
     store.close()
-    _assert_trees_equal(state.params, good.state.params)
+    assert_trees_equal(state.params, good.state.params)
 
 
 def _independent_accuracy(model, params, split: dict) -> float:
