@@ -304,8 +304,8 @@ def head_rows(units: Sequence[Unit], scaled_units: Mapping[float, Sequence[Unit]
         for u in units:
             for h in range(u.maps.shape[1]):
                 ent = np.concatenate([an.positional_entropy(c[h]) for c in crops[(u.layer, u.sequence)]])
-                rows.append({"layer": u.layer, "sequence": u.sequence, "head": h, "maps": len(ent),
-                             "projected_row_entropy": float(ent.mean())})
+                rows.append({"layer": u.layer, "sequence": u.sequence, "head": h,
+                             "maps": len(crops[(u.layer, u.sequence)]), "projected_row_entropy": float(ent.mean())})
         return rows, {}
     sizes = [c.shape[-1] for cs in crops.values() for c in cs]
     level = an.default_level(min(sizes)) if level is None else level
@@ -479,21 +479,25 @@ def plot_wavelets(out: Path, learned, initial, label: str) -> None:
     layers = sorted(learned)
     sym = [an.symmetry(learned[layer]) for layer in layers]
     sym0 = [an.symmetry(initial[layer]) for layer in layers]
-    fig, ax = plt.subplots(figsize=(1.6 + 1.2 * len(layers), 3.6))
+    fig, ax = plt.subplots(figsize=(max(4.5, 1.6 + 1.2 * len(layers)), 3.6))
     positions = np.arange(1, len(layers) + 1)
     ax.violinplot(sym, positions=positions, showmeans=True, widths=0.7)
+    shared = all(np.allclose(s0, s0[0]) for s0 in sym0)
     for x, s0 in zip(positions, sym0):
-        if np.allclose(s0, s0[0]):
+        if shared:
             ax.hlines(s0[0], x - 0.4, x + 0.4, colors="red", linestyles="dotted", linewidth=2)
         else:
             parts = ax.violinplot([s0], positions=[x + 0.35], widths=0.3, showextrema=False)
             for body in parts["bodies"]:
                 body.set_facecolor("grey")
-    ax.plot([], [], "r:", label=f"initial ({label})")
-    ax.set_xticks(positions, [str(layer + 1) for layer in layers])
+    if shared:
+        ax.plot([], [], "r:", label=f"initial ({label})")
+    else:
+        ax.fill_between([], [], color="grey", alpha=0.5, label=f"initial ({label}), per channel")
+    ax.set_xticks(positions, [str(layer) for layer in layers])
     ax.set_xlabel("layer")
     ax.set_ylabel("symmetry (A.7; 0 = symmetric)")
-    ax.set_title("learned scaling filters, one per hidden channel")
+    ax.set_title("learned scaling filters (one per channel)", fontsize=10)
     ax.legend(loc="best", fontsize=8)
     _save(fig, out / "wavelet_symmetry.png")
 
@@ -505,7 +509,7 @@ def plot_wavelets(out: Path, learned, initial, label: str) -> None:
         ax.plot(omega, hi.T, color="tab:orange", alpha=0.15, linewidth=0.7)
         ax.plot(omega, lo0[0], "k--", linewidth=1.2, label="initial low-pass")
         ax.plot(omega, hi0[0], "k:", linewidth=1.2, label="initial high-pass")
-        ax.set_title(f"layer {layer + 1}: |H(e^iw)|")
+        ax.set_title(f"layer {layer}: |H(e^iw)|")
         ax.set_xlabel("omega (rad/sample)")
         ax.set_xlim(0, np.pi)
     axes[0].plot([], [], color="tab:blue", label="learned low-pass")
@@ -513,10 +517,10 @@ def plot_wavelets(out: Path, learned, initial, label: str) -> None:
     axes[0].legend(fontsize=6)
     _save(fig, out / "wavelet_responses.png")
 
-    fig, ax = plt.subplots(figsize=(1.6 + 1.2 * len(layers), 3.2))
+    fig, ax = plt.subplots(figsize=(max(4.5, 1.6 + 1.2 * len(layers)), 3.2))
     ax.violinplot([an.relative_change(learned[layer], initial[layer]) for layer in layers], positions=positions,
                   showmeans=True, widths=0.7)
-    ax.set_xticks(positions, [str(layer + 1) for layer in layers])
+    ax.set_xticks(positions, [str(layer) for layer in layers])
     ax.set_xlabel("layer")
     ax.set_ylabel("||h - h0|| / ||h0||")
     ax.set_title("distance moved from the initial filter")
@@ -865,7 +869,7 @@ def compare(results: Sequence[dict], prefix: str | Path, group_by: str, command:
         f"{len(first['examples'])} test examples with db2 level {first['settings']['level']}.\n",
         "Means over each run's heads, then mean (and `_sd`: sample standard deviation) over the runs of a "
         "group; `layer` `all` pools the layers. All columns: the CSV; every head: the plot.\n",
-        an.format_table(groups, short + [f"{m}_sd" for m in short[5:]]) + "\n",
+        an.format_table(groups, short + [f"{m}_sd" for m in short[4:]]) + "\n",
         "## Per run\n",
         an.format_table([r for r in per_run if r["layer"] == "all"],
                         ["group", "seed", "test_accuracy", "steps", "wall_seconds"] + metrics) + "\n",
