@@ -241,16 +241,12 @@ def collect_maps(model, params, inputs, lengths, space: str, batch_size: int = 1
     """Run the model with ``"intermediates"`` mutable and gather every sown attention map."""
     import jax
 
-    @jax.jit
-    def sown(x, lengths_):
-        _, state = model.apply({"params": params}, x, lengths_, train=False, mutable=["intermediates"])
-        return state.get("intermediates", {})
-
+    sown = _sow_function(model)
     count = len(inputs)
     chunks: list[dict] = []
     for start in range(0, count, batch_size):
         idx = np.minimum(np.arange(start, start + batch_size), count - 1)  # fixed shape: one compile
-        tree = jax.tree.map(np.asarray, sown(inputs[idx], lengths[idx]))
+        tree = jax.tree.map(np.asarray, sown(params, inputs[idx], lengths[idx]))
         take = min(batch_size, count - start)
         chunks.append({"/".join(p): [np.asarray(v)[:take * _per_example(inputs)] for v in leaf]
                        for p, leaf in _walk(tree)})
@@ -270,6 +266,23 @@ def collect_maps(model, params, inputs, lengths, space: str, batch_size: int = 1
                               None if masks is None else masks[j]))
     units.sort(key=lambda u: (u.layer, u.sequence))
     return units
+
+
+_SOW_FUNCTIONS: dict[int, tuple[Any, Any]] = {}
+
+
+def _sow_function(model):
+    """``jit((params, inputs, lengths) -> intermediates)`` of ``model``, one per model (the scaled
+    inputs have the same padded shape, so they reuse its compilation)."""
+    import jax
+
+    if id(model) not in _SOW_FUNCTIONS:
+        def sown(params, x, lengths):
+            _, state = model.apply({"params": params}, x, lengths, train=False, mutable=["intermediates"])
+            return state.get("intermediates", {})
+
+        _SOW_FUNCTIONS[id(model)] = (model, jax.jit(sown))  # the model is kept so its id stays unique
+    return _SOW_FUNCTIONS[id(model)][1]
 
 
 def _per_example(inputs) -> int:
@@ -641,7 +654,8 @@ def plot_positions(out: Path, tables: Sequence[dict]) -> None:
 
 
 def analyze_run(run: Run, out: str | Path, *, examples: int = 16, min_length: int = 0,
-                alphas: Sequence[float] = ALPHAS, level: int | None = None, plots: bool = True) -> dict:
+                alphas: Sequence[float] = ALPHAS, level: int | None = None, plots: bool = True,
+                command: str | None = None) -> dict:
     """Every section for ``run`` into ``out``; returns what it wrote (rows and notes)."""
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
@@ -653,7 +667,7 @@ def analyze_run(run: Run, out: str | Path, *, examples: int = 16, min_length: in
                 f"{config.seed}; {run.state} state at step {run.step}"
                 + (f"; test accuracy {run.summary['test_accuracy']:.4f}" if run.summary else "") + ". "
                 f"Written {datetime.datetime.now(datetime.UTC):%Y-%m-%d %H:%M} UTC by `python -m lra.analyze` "
-                f"on {platform.machine()} ({os.cpu_count()} CPUs)."]
+                f"on {hardware()}." + (f"\n\nCommand: `{command}`" if command else "")]
 
     # 1. learned wavelets
     learned = learned_filters(run.params, config)
@@ -723,7 +737,8 @@ def analyze_run(run: Run, out: str | Path, *, examples: int = 16, min_length: in
                 plot_heads(out, units, rows, settings)
                 sections.append("![maps](attention_maps.png)\n\n![spectra](head_spectra.png)\n\n"
                                 "![entropies](head_entropies.png)\n\n![metrics](head_metrics.png)")
-        result.update(heads=rows, layers=layers, settings=settings, examples=chosen.tolist())
+        result.update(heads=rows, layers=layers, settings=settings, examples=chosen.tolist(),
+                      example_lengths=[int(lengths.min()), int(lengths.max())])
         result["notes"].append(note)
 
     # 3. position encodings
@@ -801,18 +816,37 @@ COMPARE_METRICS = ("scale_sensitivity_0.5", "scale_sensitivity_0.25", "entropy_c
                    "reconstruction_error")
 
 
-def separation(per_run: Sequence[dict], metric: str, lower_is_better: bool = True) -> dict:
-    """Which group's runs (layer 'all') are best on ``metric`` and whether all of its runs beat every
-    run of every other group."""
+# The direction in which the wavelet-like-properties seed found its RoPE model (Table 4) against
+# T5, BERT and no position encoding: lower scale sensitivity, the least negative position-spectrum
+# correlation (read as better integration of position and spectrum), higher selectivity, lower
+# spectral entropy.
+SEED_ROPE_DIRECTION = (("scale_sensitivity_0.5", True), ("scale_sensitivity_0.25", True),
+                       ("entropy_correlation", False), ("selectivity", False), ("spectral_entropy", True))
+
+
+def separation(per_run: Sequence[dict], metric: str, lower_first: bool = True) -> dict:
+    """The groups ordered by their mean over runs (layer 'all') in the given direction, and whether
+    every run of the first group lies beyond every run of the others (``separated``)."""
     runs = [r for r in per_run if r["layer"] == "all" and not math.isnan(r[metric])]
     groups = list(dict.fromkeys(r["group"] for r in runs))
-    sign = 1.0 if lower_is_better else -1.0
+    sign = 1.0 if lower_first else -1.0
     means = {g: np.mean([sign * r[metric] for r in runs if r["group"] == g]) for g in groups}
-    best = min(means, key=means.get)
-    worst_best = max(sign * r[metric] for r in runs if r["group"] == best)
-    others = [sign * r[metric] for r in runs if r["group"] != best]
-    return {"metric": metric, "better": "lower" if lower_is_better else "higher", "best_group": best,
-            "separated": bool(others) and worst_best < min(others)}
+    order = sorted(means, key=means.get)
+    worst_first = max(sign * r[metric] for r in runs if r["group"] == order[0])
+    others = [sign * r[metric] for r in runs if r["group"] != order[0]]
+    return {"metric": metric, "seed_rope_direction": "lower" if lower_first else "higher",
+            "order": " > ".join(order), "first": order[0], "separated": bool(others) and worst_first < min(others)}
+
+
+def hardware() -> str:
+    """``'<CPU model>, <n> cores'`` (or the machine type when /proc/cpuinfo is unreadable)."""
+    model = platform.machine()
+    try:
+        with open("/proc/cpuinfo") as f:
+            model = next((line.split(":", 1)[1].strip() for line in f if line.startswith("model name")), model)
+    except OSError:
+        pass
+    return f"{model}, {os.cpu_count()} cores"
 
 
 def plot_compare(path: Path, per_head: Sequence[dict], metrics: Sequence[str]) -> None:
@@ -852,29 +886,34 @@ def compare(results: Sequence[dict], prefix: str | Path, group_by: str, command:
             writer.writerow({k: (f"{v:.6g}" if isinstance(v, float) else v) for k, v in row.items()})
     per_head = [{"group": r["group"], "seed": r["seed"], **h} for r in results for h in r["heads"]]
     plot_compare(Path(f"{prefix}.png"), per_head, metrics[:6])
-    verdicts = [separation(per_run, m, lower) for m, lower in (
-        ("scale_sensitivity_0.5", True), ("scale_sensitivity_0.25", True), ("entropy_correlation", True),
-        ("selectivity", False)) if m in metrics]
-    wall = sum(r["wall_seconds"] or 0.0 for r in results)
+    verdicts = [separation(per_run, m, lower) for m, lower in SEED_ROPE_DIRECTION if m in metrics]
+    walls = [r["wall_seconds"] or 0.0 for r in results]
+    wall = sum(walls)
     first = results[0]
     short = ["group", "layer", "runs", "heads", "test_accuracy"] + [m for m in metrics if m in (
         "scale_sensitivity_0.5", "scale_sensitivity_0.25", "entropy_correlation", "selectivity", "spectral_entropy")]
     lines = [
         f"# Head metrics by `{group_by}`\n",
         f"Command: `{command}`\n",
-        f"Written {datetime.datetime.now(datetime.UTC):%Y-%m-%d} UTC on {platform.machine()} "
-        f"({os.cpu_count()} CPUs). {len(results)} runs of `{first['variant']}` ({first['task']}), seeds "
-        f"{sorted({r['seed'] for r in results})}, {sorted({r['steps'] for r in results})} steps each, "
-        f"{wall / 60:.1f} min of training in all; analysed: the best state, maps of the first "
-        f"{len(first['examples'])} test examples with db2 level {first['settings']['level']}.\n",
+        f"Written {datetime.datetime.now(datetime.UTC):%Y-%m-%d} UTC on {hardware()}. {len(results)} runs of "
+        f"`{first['variant']}` ({first['task']}), seeds {sorted({r['seed'] for r in results})}, "
+        f"{sorted({r['steps'] for r in results})} steps each, {min(walls):.0f}-{max(walls):.0f} s of training per "
+        f"run ({wall / 60:.1f} min in all, one run at a time); analysed: the {first['state']} state, maps of the "
+        f"first {len(first['examples'])} test examples with {first['example_lengths'][0]}-"
+        f"{first['example_lengths'][1]} tokens, db2 level {first['settings']['level']}.\n",
         "Means over each run's heads, then mean (and `_sd`: sample standard deviation) over the runs of a "
         "group; `layer` `all` pools the layers. All columns: the CSV; every head: the plot.\n",
         an.format_table(groups, short + [f"{m}_sd" for m in short[4:]]) + "\n",
         "## Per run\n",
         an.format_table([r for r in per_run if r["layer"] == "all"],
                         ["group", "seed", "test_accuracy", "steps", "wall_seconds"] + metrics) + "\n",
-        "## Best group per metric (runs pooled over layers)\n",
-        "`separated`: every run of the best group beats every run of the others.\n",
+        "## Groups ordered in the direction the seed found for RoPE (runs pooled over layers)\n",
+        "In the wavelet-like-properties seed (Table 4: Llama-3.2 with RoPE against flan-T5, BERT and GPT-2 "
+        "without position encoding) the RoPE model had the lowest scale sensitivity, the least negative "
+        "position-spectrum correlation and the lowest spectral entropy of the four, and a higher selectivity "
+        "than the model without position encoding. `order`: the groups' means in that direction (`a > b`: a "
+        "is the more RoPE-like by the seed's reading); `separated`: every run of the first group lies beyond "
+        "every run of the others.\n",
         an.format_table(verdicts) + "\n",
         f"![heads]({prefix.name}.png)\n",
     ]
@@ -921,22 +960,23 @@ def main(argv: Sequence[str] | None = None) -> int:
         alphas = tuple(float(a) for a in args.alphas.split(",") if a.strip())
         workdirs = _expand(args.workdir)
         results = []
+        command = "python -m lra.analyze " + " ".join(
+            a if "*" not in a else f"'{a}'" for a in (argv if argv is not None else sys.argv[1:]))
         for workdir in workdirs:
             run = load_run(workdir, args.state, args.data_dir)
             out = Path(args.out) if len(workdirs) == 1 else Path(args.out) / run.name
             log.info("analysing %s -> %s", workdir, out)
             result = analyze_run(run, out, examples=args.examples, min_length=args.min_length, alphas=alphas,
-                                 level=args.level, plots=not args.no_plots)
+                                 level=args.level, plots=not args.no_plots, command=command)
             summary = run.summary or {}
             result.update(group=str(_lookup(run.config, args.group_by)), seed=int(run.config.seed),
-                          test_accuracy=summary.get("test_accuracy", float("nan")),
+                          test_accuracy=summary.get("test_accuracy_final_state" if args.state == "final"
+                                                    else "test_accuracy", float("nan")),
                           steps=summary.get("steps_completed", run.step), wall_seconds=summary.get("wall_seconds"))
             results.append(result)
         if args.compare:
             if any("heads" not in r or "scale_sensitivity_0.5" not in r["heads"][0] for r in results):
                 raise ConfigError("--compare needs runs with token-to-token attention maps and --alphas 0.5")
-            command = "python -m lra.analyze " + " ".join(
-                a if "*" not in a else f"'{a}'" for a in (argv if argv is not None else sys.argv[1:]))
             compare(results, args.compare, args.group_by, command)
             log.info("wrote %s.md/.csv/.png", args.compare)
     except (UserError, KeyError) as error:

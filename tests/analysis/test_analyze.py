@@ -245,3 +245,19 @@ def test_compare_table_pools_each_runs_heads(analysed):
 def test_mistakes_end_in_one_line(tmp_path, capsys):
     assert analyze.main(["--workdir", str(tmp_path / "nothing"), "--out", str(tmp_path / "o")]) == 1
     assert "config.json" in capsys.readouterr().err
+
+
+def test_position_encodings_sweep_resolves():
+    from lra import sweep
+
+    repo = Path(__file__).resolve().parents[2]
+    runs = sweep.expand_seeds(sweep.load_sweep(str(repo / "configs/sweeps/position_encodings.py")), 2)
+    sweep.check_folders(runs)
+    sweep.validate_runs(runs, [])
+    assert sorted((r.values["model.position"], r.values["seed"]) for r in runs) == sorted(
+        (p, s) for p in ("rope", "sinusoidal", "learned", "none") for s in (0, 1))
+    assert {r.config for r in runs} == {"configs/quickstart.py:transformer"}
+    assert runs[0].folder() == "quickstart-transformer/model.position=rope,seed=0"
+    smoke = sweep.load_sweep(str(repo / "configs/sweeps/position_encodings.py:transformer,ada,smoke"))
+    assert {r.config for r in smoke} == {"configs/quickstart.py:transformer,ada"}
+    assert all(r.values["scale"] == "smoke" for r in smoke)
