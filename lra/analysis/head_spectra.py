@@ -362,7 +362,7 @@ def _cosine_rows(u: list, v: list) -> np.ndarray:
 
 
 def scale_sensitivity(maps, maps_scaled, how: str = "uniform", wavelet="db2",
-                      level: int | None = None, mode: str = "symmetric") -> np.ndarray:
+                      level: int | None = None, mode: str = "symmetric", index=None) -> np.ndarray:
     """Scale sensitivity ``S(alpha) = 1 - cos(W(x), W(x_alpha))`` of each map (eq. 10).
 
     ``maps`` are a head's maps for inputs of length ``n``, ``maps_scaled`` the same head's maps for
@@ -379,6 +379,9 @@ def scale_sensitivity(maps, maps_scaled, how: str = "uniform", wavelet="db2",
 
     Args:
       maps: ``[..., n, n]``; maps_scaled: ``[..., m, m]`` with the same leading shape.
+      index: optional int ``[m]``: the positions of the full map that the scaled map's positions
+        are (overrides ``how``), for scaled inputs not made by :func:`sample_indices` alone, e.g. a
+        prepended CLS token kept at 0 followed by ``1 + sample_indices(n - 1, ...)``.
     Returns:
       ``[...]`` per map.
     """
@@ -387,7 +390,12 @@ def scale_sensitivity(maps, maps_scaled, how: str = "uniform", wavelet="db2",
     n, m = maps.shape[-1], maps_scaled.shape[-1]
     if maps.shape[:-2] != maps_scaled.shape[:-2]:
         raise ValueError(f"leading shapes differ: {maps.shape} vs {maps_scaled.shape}")
-    idx = sample_indices(n, m=m, how=how)
+    if index is None:
+        idx = sample_indices(n, m=m, how=how)
+    else:
+        idx = np.asarray(index, np.int64)
+        if idx.shape != (m,) or idx.min(initial=0) < 0 or idx.max(initial=0) >= n:
+            raise ValueError(f"index must be {m} positions in [0, {n}), got {idx.tolist()}")
     level = default_level(m, wavelet) if level is None else level
     w_full = wavelet_coefficients(restrict_map(maps, idx), wavelet, level, mode)
     w_scaled = wavelet_coefficients(maps_scaled, wavelet, level, mode)
@@ -398,35 +406,56 @@ def scale_sensitivity(maps, maps_scaled, how: str = "uniform", wavelet="db2",
 # Aggregation per head and tables per (layer, head)
 
 
+def _as_map_list(maps, name: str) -> list[np.ndarray]:
+    """``[..., n, n]`` array -> list of its ``[n, n]`` maps; a sequence of 2-D maps stays a list."""
+    if not isinstance(maps, (list, tuple)) or (maps and np.ndim(maps[0]) < 2):
+        arr = np.asarray(maps)
+        if arr.ndim < 2 or arr.shape[-2] != arr.shape[-1]:
+            raise ValueError(f"{name} must be [..., n, n], got shape {arr.shape}")
+        return list(arr.reshape((-1,) + arr.shape[-2:]))
+    out = [np.asarray(a) for a in maps]
+    if not out:
+        raise ValueError(f"{name} is empty")
+    for a in out:
+        if a.ndim != 2 or a.shape[0] != a.shape[1]:
+            raise ValueError(f"{name} must hold square [n, n] maps, got shape {a.shape}")
+    return out
+
+
 def head_metrics(maps, scaled: Mapping[float, np.ndarray] | None = None, *, wavelet="db2",
                  level: int | None = None, mode: str = "symmetric", nfft: int | None = None,
-                 normalize_wavelet_entropy: bool = False, how: str = "uniform") -> dict[str, float]:
+                 normalize_wavelet_entropy: bool = False, how: str = "uniform",
+                 scaled_index: Mapping[float, Sequence] | None = None,
+                 scaled_level: int | None = None) -> dict[str, float]:
     """All metrics of one head, averaged over its rows (queries x maps).
 
     Args:
-      maps: ``[..., n, n]`` the head's maps (e.g. ``[batch, n, n]``); processed one map at a time,
-        so memory stays at one ``[n, nfft/2+1]`` spectrum.
-      scaled: optional ``{alpha: maps_alpha [..., m, m]}`` (same leading shape as ``maps``) for
-        eq. 10; adds ``scale_sensitivity_{alpha}`` (e.g. ``scale_sensitivity_0.5``), computed at
-        the default level of the scaled length ``m``.
-      wavelet, level, mode: DWT settings for eq. 5, 10, 11 (default db2, maximum level of ``n``).
-      nfft: FFT length (default :func:`fft_length`).
+      maps: ``[..., n, n]`` the head's maps (e.g. ``[batch, n, n]``), or a sequence of square maps
+        of different sizes (e.g. each example cropped to its own length); processed one map at a
+        time, so memory stays at one ``[n, nfft/2+1]`` spectrum.
+      scaled: optional ``{alpha: maps_alpha}`` for eq. 10, one scaled map per map (same leading
+        shape ``[..., m, m]``, or a sequence aligned with ``maps``); adds
+        ``scale_sensitivity_{alpha}`` (e.g. ``scale_sensitivity_0.5``), computed at
+        ``scaled_level`` (default: the default level of the shortest scaled map).
+      wavelet, level, mode: DWT settings for eq. 5, 10, 11 (default db2, the maximum level of the
+        *shortest* map, as the seed chose its level for the shortest sequence).
+      nfft: FFT length (default :func:`fft_length` of the *longest* map: one frequency grid).
       normalize_wavelet_entropy: see :func:`wavelet_entropy`.
       how: token sampling of the scaled inputs (:func:`sample_indices`).
+      scaled_index: optional ``{alpha: [index per map]}``: the positions of each full map that its
+        scaled map's positions are (see :func:`scale_sensitivity`; default from ``how``).
 
     Returns:
       ``band_low``, ``band_mid``, ``band_high`` (eq. 2), ``selectivity`` (eq. 3),
       ``positional_entropy`` (eq. 6), ``spectral_entropy`` (eq. 7), ``entropy_correlation``
       (rho(h), eq. 8, over the rows), ``wavelet_entropy_<scale>`` per scale (eq. 5, scale names
       from :func:`scale_names`), ``reconstruction_error`` (eq. 11, mean over maps) and the scale
-      sensitivities: plain floats.
+      sensitivities: plain floats. Row means weight every row alike (a longer map has more rows).
     """
-    maps = np.asarray(maps)
-    n = maps.shape[-1]
-    if maps.ndim < 2 or maps.shape[-2] != n:
-        raise ValueError(f"maps must be [..., n, n], got shape {maps.shape}")
-    level = default_level(n, wavelet) if level is None else int(level)
-    flat = maps.reshape((-1, n, n))
+    flat = _as_map_list(maps, "maps")
+    sizes = [a.shape[-1] for a in flat]
+    level = default_level(min(sizes), wavelet) if level is None else int(level)
+    nfft = fft_length(max(sizes)) if nfft is None else int(nfft)
     fractions, select, hp, hs, went, recon = [], [], [], [], [], []
     for a in flat:
         a64 = a.astype(np.float64)
@@ -448,10 +477,15 @@ def head_metrics(maps, scaled: Mapping[float, np.ndarray] | None = None, *, wave
     out.update({f"wavelet_entropy_{s}": float(v) for s, v in zip(scale_names(level), went)})
     out["reconstruction_error"] = float(np.mean(recon))
     for alpha, maps_alpha in (scaled or {}).items():
-        maps_alpha = np.asarray(maps_alpha)
-        s = scale_sensitivity(flat, maps_alpha.reshape((-1,) + maps_alpha.shape[-2:]),
-                              how=how, wavelet=wavelet, mode=mode)
-        out[f"scale_sensitivity_{alpha:g}"] = float(s.mean())
+        small = _as_map_list(maps_alpha, f"scaled[{alpha}]")
+        if len(small) != len(flat):
+            raise ValueError(f"scaled[{alpha}] has {len(small)} maps for {len(flat)} maps")
+        indices = (scaled_index or {}).get(alpha)
+        lvl = default_level(min(a.shape[-1] for a in small), wavelet) if scaled_level is None else scaled_level
+        s = [scale_sensitivity(a, b, how=how, wavelet=wavelet, level=lvl, mode=mode,
+                               index=None if indices is None else indices[i])
+             for i, (a, b) in enumerate(zip(flat, small))]
+        out[f"scale_sensitivity_{alpha:g}"] = float(np.mean(s))
     return out
 
 

@@ -322,3 +322,59 @@ def test_head_metrics_sample_the_scaled_tokens_as_told():
     prefix = {0.5: softmax(scores[:, :16, :16])}
     assert hs.head_metrics(softmax(scores), prefix, how="prefix")["scale_sensitivity_0.5"] < 1e-12
     assert hs.head_metrics(softmax(scores), prefix)["scale_sensitivity_0.5"] > 0.05
+
+
+# --- maps of different lengths (examples cropped to their own length) ------------------------
+
+
+def test_a_list_of_equal_maps_gives_what_the_stacked_array_gives():
+    rng = np.random.default_rng(11)
+    scores = rng.normal(size=(3, 24, 24)) * 2
+    idx = hs.sample_indices(24, 0.5)
+    scaled = softmax(scores[:, idx][:, :, idx]) + 0.0
+    scaled[0] = shift_head(12, 2)
+    stacked = hs.head_metrics(softmax(scores), {0.5: scaled})
+    listed = hs.head_metrics(list(softmax(scores)), {0.5: list(scaled)})
+    assert listed == pytest.approx(stacked, rel=1e-12)
+
+
+def test_ragged_maps_pool_rows_on_one_grid_at_the_level_of_the_shortest():
+    """Uniform maps of sizes 8 and 24: positional entropy is the row-weighted mean of log 8 and
+    log 24; delta rows have flat spectra on any grid; the level is that of n = 8."""
+    uniform = [np.full((8, 8), 1 / 8), np.full((24, 24), 1 / 24)]
+    m = hs.head_metrics(uniform)
+    assert m["positional_entropy"] == pytest.approx((8 * np.log(8) + 24 * np.log(24)) / 32)
+    level = hs.default_level(8)
+    assert [k for k in m if k.startswith("wavelet_entropy_")] == [f"wavelet_entropy_{s}" for s in hs.scale_names(level)]
+    # entropy correlation over the 32 pooled rows: two entropy values, spectral entropy by hand
+    hp = np.r_[np.full(8, np.log(8)), np.full(24, np.log(24))]
+    nfft = hs.fft_length(24)
+    spectra = [np.abs(np.fft.rfft(hs.hann_window(n) / n, nfft)) ** 2 for n in (8, 24)]
+    hsp = [-np.sum(p / p.sum() * np.log(p / p.sum() + (p == 0))) for p in spectra]
+    hs_rows = np.r_[np.full(8, hsp[0]), np.full(24, hsp[1])]
+    assert m["spectral_entropy"] == pytest.approx(hs_rows.mean(), rel=1e-10)
+    assert m["entropy_correlation"] == pytest.approx(np.corrcoef(hp, hs_rows)[0, 1], rel=1e-10)
+    eye = hs.head_metrics([np.eye(8), np.eye(24)])
+    assert [eye["band_low"], eye["band_mid"], eye["band_high"]] == pytest.approx([0.25, 0.5, 0.25])
+    with pytest.raises(ValueError, match="square"):
+        hs.head_metrics([np.ones((3, 4))])
+    with pytest.raises(ValueError, match="1 maps for 2"):
+        hs.head_metrics(uniform, {0.5: [np.full((4, 4), 0.25)]})
+
+
+def test_scaled_index_aligns_a_kept_first_token():
+    """A content-only head on [CLS] + 20 tokens, scaled by keeping CLS and every fourth token: with
+    the index [0, 1 + 4k] the sensitivity is 0; the default uniform sampling of the 21 positions
+    ([0, 3, 7, 10, 14, 17]) compares the wrong tokens."""
+    rng = np.random.default_rng(12)
+    n_tokens = 20
+    scores = rng.normal(size=(2, n_tokens + 1, n_tokens + 1)) * 3
+    keep = np.r_[0, 1 + hs.sample_indices(n_tokens, 0.25)]
+    assert keep.tolist() == [0, 1, 5, 9, 13, 17]
+    full, scaled = softmax(scores), softmax(scores[:, keep][:, :, keep])
+    assert hs.scale_sensitivity(full, scaled, index=keep).max() < 1e-12
+    assert hs.scale_sensitivity(full, scaled).mean() > 0.05
+    m = hs.head_metrics(list(full), {0.25: list(scaled)}, scaled_index={0.25: [keep, keep]})
+    assert m["scale_sensitivity_0.25"] < 1e-12
+    with pytest.raises(ValueError, match="index"):
+        hs.scale_sensitivity(full, scaled, index=keep[:-1])

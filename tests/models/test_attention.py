@@ -218,3 +218,113 @@ def test_linformer_random_projection_with_padding_equals_formula():
     out_other = linformer_attention(q, np.where(keep, k, noise), np.where(keep, v, noise), jnp.asarray(e),
                                     jnp.asarray(mask))
     np.testing.assert_array_equal(np.asarray(out_other), np.asarray(out))
+
+
+# --- attention maps sown for analysis (collection "intermediates") ------------------------------
+
+
+def _sown(intermediates):
+    return intermediates["attention_maps"][0], intermediates.get("attention_mask", (None,))[0]
+
+
+def test_full_attention_module_sows_its_softmax_maps():
+    """The sown maps equal an explicit NumPy softmax of the module's own q, k with the key mask; the
+    output is the same with and without the collection."""
+    cfg = tiny_config()
+    module = attention_factory(cfg)(length=N, name=None)
+    x = np.random.default_rng(7).normal(size=(B, N, 6)).astype(np.float32)
+    mask = length_mask(LENGTHS, N)
+    params = jax.jit(module.init)(key(), x, mask)["params"]
+    plain = np.asarray(jax.jit(module.apply)({"params": params}, x, jnp.asarray(mask)))
+    out, state = jax.jit(functools.partial(module.apply, mutable=["intermediates"]))(
+        {"params": params}, x, jnp.asarray(mask))
+    maps, sown_mask = _sown(state["intermediates"])
+    proj = lambda name: np.einsum("bnf,fhd->bnhd", x.astype(np.float64), np.asarray(params[name]["kernel"]))
+    logits = np.einsum("bqhd,bkhd->bhqk", proj("query"), proj("key")) / np.sqrt(cfg.qkv_dim // cfg.num_heads)
+    logits = np.where(mask[:, None, None, :], logits, -np.inf)
+    ref = np.exp(logits - logits.max(-1, keepdims=True))
+    ref /= ref.sum(-1, keepdims=True)
+    assert maps.shape == (B, cfg.num_heads, N, N) and maps.dtype == jnp.float32
+    np.testing.assert_allclose(np.asarray(maps), ref, atol=1e-6)
+    np.testing.assert_array_equal(np.asarray(sown_mask), mask)
+    np.testing.assert_array_equal(np.asarray(out), plain)
+    assert "intermediates" not in jax.jit(module.init)(key(), x, mask)  # init adds no collection
+
+
+def _numpy_values(params, x, maps_kind, mask):
+    """v as the attention sees it: x W_v (+ b), LayerNorm-ed for the Performer, projected for Linformer."""
+    v = np.einsum("bnf,fhd->bnhd", x.astype(np.float64), np.asarray(params["value"]["kernel"], np.float64))
+    if "bias" in params["value"]:
+        v = v + np.asarray(params["value"]["bias"])
+    if maps_kind == "performer":
+        mu, var = v.mean(-1, keepdims=True), v.var(-1, keepdims=True)
+        v = (v - mu) / np.sqrt(var + 1e-6) * np.asarray(params["value_norm"]["scale"]) + np.asarray(
+            params["value_norm"]["bias"])
+    if maps_kind == "linformer":
+        e = np.asarray(params["projection"], np.float64)[: x.shape[1]]
+        v = np.einsum("bnhd,nk->bkhd", np.where(mask[:, :, None, None], v, 0.0), e)
+    return v
+
+
+@pytest.mark.parametrize("kind,extra", [
+    ("full", {}), ("linear", {}), ("performer", {}), ("performer", {"attention__performer_kernel": "favor"}),
+    ("longformer", {}), ("longformer", {"attention__num_global_tokens": 2}), ("linformer", {}),
+])
+def test_each_attention_applies_its_sown_maps_to_the_values(kind, extra):
+    """``out = W_out (maps v)`` on every valid query: the sown matrix is the operator the attention
+    applied (kernel attentions: the implied D^-1 phi(Q) phi(K)^T; Longformer: zero outside its keys)."""
+    cfg = tiny_config(attention__kind=kind, attention__use_bias=kind in ("linear", "linformer"), **extra)
+    module = attention_factory(cfg)(length=N, name=None)
+    x = np.random.default_rng(8).normal(size=(B, N, 6)).astype(np.float32)
+    mask = length_mask(LENGTHS, N)
+    params = jax.jit(module.init)(key(), x, mask)["params"]
+    out, state = jax.jit(functools.partial(module.apply, mutable=["intermediates"]))(
+        {"params": params}, x, jnp.asarray(mask))
+    maps = np.asarray(_sown(state["intermediates"])[0], np.float64)
+    width = cfg.attention.linformer_k if kind == "linformer" else N
+    assert maps.shape == (B, cfg.num_heads, N, width)
+    y = np.einsum("bhqk,bkhd->bqhd", maps, _numpy_values(params, x, kind, mask))
+    ref = np.einsum("bnhd,hdf->bnf", y, np.asarray(params["out"]["kernel"], np.float64))
+    if "bias" in params["out"]:
+        ref = ref + np.asarray(params["out"]["bias"])
+    np.testing.assert_allclose(np.asarray(out)[mask], ref[mask], rtol=1e-4, atol=2e-5)
+    valid = maps.transpose(0, 2, 1, 3)[mask]  # [valid queries, H, width]
+    assert valid.min() >= 0.0
+    np.testing.assert_allclose(valid.sum(-1), 1.0, atol=1e-4)  # linear/generalized: 1 - eps/(den+eps)
+    if kind != "linformer":  # padded keys get exactly zero weight from every valid query
+        padded_key = np.broadcast_to(mask[:, None, :, None] & ~mask[:, None, None, :], maps.shape)
+        assert np.all(maps[padded_key] == 0.0) and padded_key.any()
+    if kind == "longformer":
+        from wavspa_flax.attention.longformer import longformer_pattern
+
+        outside = ~longformer_pattern(N, cfg.attention.window, cfg.attention.num_global_tokens)
+        assert np.all(maps[:, :, outside][np.broadcast_to(mask[:, None, np.nonzero(outside)[0]],
+                                                          maps[:, :, outside].shape)] == 0.0)
+        assert outside.any()
+
+
+def test_maps_are_computed_only_when_intermediates_are_mutable(monkeypatch):
+    """A model's training forward (dropout on) never calls ``attention_maps`` and its logits equal
+    those of the same forward that sows the maps."""
+    from wavspa_flax import build_model
+    from wavspa_flax.attention.full import FullAttention
+
+    cfg = tiny_config(num_layers=2, dropout=0.1, attention_dropout=0.1)
+    model = build_model(cfg, vocab_size=11, num_classes=3, max_length=N, task_kind="classification")
+    tokens = np.random.default_rng(9).integers(0, 11, size=(B, N))
+    lengths = np.asarray(LENGTHS)
+    params = jax.jit(functools.partial(model.init, train=False))(key(), tokens, lengths)["params"]
+    train = functools.partial(model.apply, train=True, rngs={"dropout": key(3)})
+    logits, state = jax.jit(functools.partial(train, mutable=["intermediates"]))({"params": params}, tokens, lengths)
+    blocks = state["intermediates"]["encoder"]
+    assert sorted(blocks) == ["block_0", "block_1"]
+    assert blocks["block_0"]["mixer"]["attention"]["attention_maps"][0].shape == (B, 2, N + 1, N + 1)  # + CLS
+
+    def refuse(self, q, k, mask):
+        raise AssertionError("attention_maps called without the intermediates collection")
+
+    monkeypatch.setattr(FullAttention, "attention_maps", refuse)
+    plain = jax.jit(train)({"params": params}, tokens, lengths)
+    np.testing.assert_array_equal(np.asarray(plain), np.asarray(logits))
+    with pytest.raises(AssertionError, match="without the intermediates"):
+        train({"params": params}, tokens, lengths, mutable=["intermediates"])

@@ -14,6 +14,14 @@ with ``@ATTENTIONS.register("<name>")`` on its class and its options declared as
 ``num_heads``), optionally rotates q and k (RoPE), calls the subclass's ``attend`` on
 ``[B, n, H, dh]`` arrays and projects the heads back to ``f``. The kernels themselves are pure
 functions (one per file) so tests can compare them with NumPy formulas.
+
+Attention maps for analysis (``lra.analyze``). When the flax collection ``"intermediates"`` is
+mutable (``module.apply(..., mutable=["intermediates"])``), :class:`MultiHeadAttention` sows
+``attention_maps``: the ``[B, H, n, m]`` float32 matrix each head applies to its values, from the
+attention's :meth:`~MultiHeadAttention.attention_maps` (before attention dropout), and
+``attention_mask``: the ``[B, n]`` mask of valid positions it was given (when there is one).
+Otherwise nothing is computed or stored, so training is unchanged. What the maps are per
+attention is in each class's ``attention_maps`` docstring; an attention without them returns None.
 """
 
 from __future__ import annotations
@@ -88,6 +96,18 @@ class MultiHeadAttention(Attention):
         """``q, k, v [B, n, H, dh]``, ``mask [B, n] | None`` -> ``[B, n, H, dh]``."""
         raise NotImplementedError
 
+    def prepare(self, q, k, v):
+        """Per-attention step between the projections (and RoPE) and ``attend``; its results also
+        feed :meth:`attention_maps`. Default: none (Performer: LayerNorm of q, k, v)."""
+        return q, k, v
+
+    def attention_maps(self, q, k, mask):
+        """The head maps ``[B, H, n, m]`` (float32) that ``attend`` applies to the values, for
+        analysis only (O(n m) memory); None when the attention has no such matrix. Called after
+        ``attend``, with its ``q, k`` and ``mask``, only while ``"intermediates"`` is mutable."""
+        del q, k, mask
+        return None
+
     def dropout_rng(self, deterministic: bool):
         """The dropout key for the attention probabilities, or None when there is no dropout."""
         if deterministic or self.dropout_rate == 0.0:
@@ -106,7 +126,14 @@ class MultiHeadAttention(Attention):
         q, k, v = projection("query")(x), projection("key")(x), projection("value")(x)
         if self.use_rope:
             q, k = apply_rope(q), apply_rope(k)
+        q, k, v = self.prepare(q, k, v)
         y = self.attend(q, k, v, mask, deterministic).astype(self.dtype)
+        if self.is_mutable_collection("intermediates"):
+            maps = self.attention_maps(q, k, mask)
+            if maps is not None:
+                self.sow("intermediates", "attention_maps", maps)
+                if mask is not None:
+                    self.sow("intermediates", "attention_mask", mask)
         return nn.DenseGeneral(
             features, axis=(-2, -1), use_bias=self.use_bias, dtype=self.dtype, param_dtype=jnp.float32,
             kernel_init=nn.initializers.xavier_uniform(), name="out",

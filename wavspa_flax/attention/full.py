@@ -25,15 +25,20 @@ from wavspa_flax.attention.base import ATTENTIONS, MASK_VALUE, MultiHeadAttentio
 from wavspa_flax.registry import option
 
 
-def _block(q, k, v, mask, dropout_rate: float, rng):
-    """Softmax attention of a query block ``q [B, c, H, dh]`` over all keys ``[B, n, H, dh]``."""
+def attention_probs(q, k, mask=None):
+    """``softmax(q k^T / sqrt(dh))`` over the valid keys: ``q [B, c, H, dh]``, ``k [B, n, H, dh]``,
+    key ``mask [B, n] | None`` -> ``[B, H, c, n]`` float32 (masked keys get exactly 0)."""
     scale = q.shape[-1] ** -0.5
     logits = jnp.einsum("bqhd,bkhd->bhqk", q, k, preferred_element_type=jnp.float32) * scale
     m = key_mask(mask, k.shape[1])
     if m is not None:
         logits = jnp.where(m, logits, MASK_VALUE)
-    probs = jax.nn.softmax(logits, axis=-1)
-    probs = dropout_probs(probs, dropout_rate, rng)
+    return jax.nn.softmax(logits, axis=-1)
+
+
+def _block(q, k, v, mask, dropout_rate: float, rng):
+    """Softmax attention of a query block ``q [B, c, H, dh]`` over all keys ``[B, n, H, dh]``."""
+    probs = dropout_probs(attention_probs(q, k, mask), dropout_rate, rng)
     return jnp.einsum("bhqk,bkhd->bqhd", probs.astype(v.dtype), v)
 
 
@@ -93,3 +98,8 @@ class FullAttention(MultiHeadAttention):
             q, k, v, mask, dropout_rate=self.dropout_rate, rng=self.dropout_rng(deterministic),
             impl=self.impl, chunk_size=self.chunk_size,
         )
+
+    def attention_maps(self, q, k, mask):
+        """``softmax(q k^T / sqrt(dh))`` with the key mask, ``[B, H, n, n]`` (every ``impl`` computes
+        this matrix; attention dropout is not applied)."""
+        return attention_probs(q, k, mask)

@@ -38,6 +38,19 @@ def kernel_attention(phi_q, phi_k, v, mask=None, eps: float = EPS):
     return (num / den).astype(v.dtype)
 
 
+def kernel_attention_map(phi_q, phi_k, mask=None, eps: float = EPS):
+    """The matrix :func:`kernel_attention` applies to ``v``: ``A = D^-1 phi(Q) phi(K)^T`` per head,
+    ``[B, H, n, n]`` float32, with ``D_i`` its denominator (``den_i + eps``, or ``den_i`` for
+    ``eps = 0``) so ``kernel_attention(...) = A v``. Masked keys give zero columns. Positive features
+    make the rows non-negative; they sum to ``den / (den + eps)`` (1 for ``eps = 0``). O(n^2):
+    analysis only."""
+    phi_k = zero_masked(phi_k, mask)
+    scores = jnp.einsum("bqhm,bkhm->bhqk", phi_q.astype(jnp.float32), phi_k.astype(jnp.float32))
+    den = jnp.sum(scores, axis=-1, keepdims=True)  # = phi_q_i^T sum_j phi_k_j
+    den = den + eps if eps else jnp.where(den > 0, den, 1.0)
+    return scores / den
+
+
 @jax.jit
 def linear_attention(q, k, v, mask=None):
     """``q, k, v [B, n, H, dh]`` -> ``[B, n, H, dh]`` with the elu+1 feature map."""
@@ -50,3 +63,9 @@ class LinearAttention(MultiHeadAttention):
 
     def attend(self, q, k, v, mask, deterministic):
         return linear_attention(q, k, v, mask)
+
+    def attention_maps(self, q, k, mask):
+        """The implied normalised kernel matrix ``D^-1 phi(Q) phi(K)^T`` with ``phi = elu + 1``
+        (:func:`kernel_attention_map`): the attention never forms it, but it is exactly the
+        linear map it applies to the values."""
+        return kernel_attention_map(elu_feature_map(q), elu_feature_map(k), mask)

@@ -17,7 +17,7 @@ import jax
 import jax.numpy as jnp
 
 from wavspa_flax.attention.base import ATTENTIONS, MultiHeadAttention, zero_masked
-from wavspa_flax.attention.full import softmax_attention
+from wavspa_flax.attention.full import attention_probs, softmax_attention
 from wavspa_flax.registry import option
 
 
@@ -48,3 +48,10 @@ class LinformerAttention(MultiHeadAttention):
         return linformer_attention(
             q, k, v, projection, mask, dropout_rate=self.dropout_rate, rng=self.dropout_rng(deterministic)
         )
+
+    def attention_maps(self, q, k, mask):
+        """``softmax(q (E^T K)^T / sqrt(dh))``: ``[B, H, n, k]``, each query's distribution over the
+        k *projected rows*, not over tokens (the projected rows mix all positions), so token-position
+        metrics (spectra, wavelet entropies, scale sensitivity) do not apply to it."""
+        e = self.get_variable("params", "projection")[: k.shape[1]].astype(k.dtype)
+        return attention_probs(q, jnp.einsum("bnhd,nk->bkhd", zero_masked(k, mask), e))

@@ -77,6 +77,25 @@ def longformer_attention(q, k, v, mask=None, *, window: int, num_global: int = 0
     return out[:, :n]
 
 
+def longformer_pattern(n: int, window: int, num_global: int = 0) -> np.ndarray:
+    """``[n, n]`` bool: key j is in query i's union of keys (window and global tokens)."""
+    half = max(window // 2, 1)
+    g = min(num_global, n)
+    i, j = np.arange(n)[:, None], np.arange(n)[None, :]
+    return ((j - i > -half) & (j - i <= half)) | (j < g) | (i < g)
+
+
+def longformer_map(q, k, mask=None, *, window: int, num_global: int = 0):
+    """The matrix :func:`longformer_attention` applies to ``v``: ``[B, H, n, n]`` float32, the
+    softmax over each query's window and global keys, exactly 0 outside them (O(n^2): analysis)."""
+    n = q.shape[1]
+    allowed = jnp.asarray(longformer_pattern(n, window, num_global))[None, None]
+    if mask is not None:
+        allowed = allowed & mask[:, None, None, :]
+    logits = jnp.einsum("bqhd,bkhd->bhqk", q, k, preferred_element_type=jnp.float32) * q.shape[-1] ** -0.5
+    return jax.nn.softmax(jnp.where(allowed, logits, MASK_VALUE), axis=-1)
+
+
 @ATTENTIONS.register("longformer")
 class LongformerAttention(MultiHeadAttention):
     """Multi-head Longformer attention (``window`` total width, ``num_global`` global tokens)."""
@@ -93,3 +112,8 @@ class LongformerAttention(MultiHeadAttention):
             q, k, v, mask, window=self.window, num_global=self.num_global,
             dropout_rate=self.dropout_rate, rng=self.dropout_rng(deterministic),
         )
+
+    def attention_maps(self, q, k, mask):
+        """The banded map (:func:`longformer_map`): full ``[B, H, n, n]``, zeros outside the window
+        and global keys."""
+        return longformer_map(q, k, mask, window=self.window, num_global=self.num_global)

@@ -24,7 +24,7 @@ import jax
 import jax.numpy as jnp
 
 from wavspa_flax.attention.base import ATTENTIONS, MultiHeadAttention
-from wavspa_flax.attention.linear import kernel_attention
+from wavspa_flax.attention.linear import kernel_attention, kernel_attention_map
 from wavspa_flax.registry import option
 
 GENERALIZED_EPS = 1e-3
@@ -86,11 +86,15 @@ def favor_attention(q, k, v, projection, mask=None):
     return kernel_attention(phi_q, phi_k, v, mask, eps=0.0)
 
 
+def generalized_features(x):
+    """The official generalized kernel's features ``relu(x) + 1e-3`` (float32)."""
+    return jax.nn.relu(x.astype(jnp.float32)) + GENERALIZED_EPS
+
+
 @jax.jit
 def generalized_attention(q, k, v, mask=None):
     """The official generalized-kernel Performer: ``phi = relu + 1e-3``, normalised."""
-    phi = lambda x: jax.nn.relu(x.astype(jnp.float32)) + GENERALIZED_EPS  # noqa: E731
-    return kernel_attention(phi(q), phi(k), v, mask)
+    return kernel_attention(generalized_features(q), generalized_features(k), v, mask)
 
 
 def _path_constant(path) -> int:
@@ -108,11 +112,26 @@ class PerformerAttention(MultiHeadAttention):
     num_features: int = option(256, "FAVOR+ random features m (A.4: 256 text tasks, 512 image tasks)", minimum=1)
     seed: int = option(0, "seed of the fixed FAVOR+ projection (not a parameter)", key="performer_seed", minimum=0)
 
-    def attend(self, q, k, v, mask, deterministic):
+    def prepare(self, q, k, v):
         norm = lambda name, x: nn.LayerNorm(dtype=self.dtype, param_dtype=jnp.float32, name=name)(x)  # noqa: E731
-        q, k, v = norm("query_norm", q), norm("key_norm", k), norm("value_norm", v)
+        return norm("query_norm", q), norm("key_norm", k), norm("value_norm", v)
+
+    def _projection(self, head_dim: int):
+        key = jax.random.fold_in(jax.random.PRNGKey(self.seed), _path_constant(self.scope.path))
+        return orthogonal_random_features(key, self.num_features, head_dim)
+
+    def attend(self, q, k, v, mask, deterministic):
         if self.kernel == "generalized":
             return generalized_attention(q, k, v, mask)
-        key = jax.random.fold_in(jax.random.PRNGKey(self.seed), _path_constant(self.scope.path))
-        projection = orthogonal_random_features(key, self.num_features, q.shape[-1])
-        return favor_attention(q, k, v, projection, mask)
+        return favor_attention(q, k, v, self._projection(q.shape[-1]), mask)
+
+    def attention_maps(self, q, k, mask):
+        """The implied normalised kernel matrix ``D^-1 phi(Q) phi(K)^T`` of the LayerNorm-ed q, k
+        (:func:`~wavspa_flax.attention.linear.kernel_attention_map`): ``phi = relu + 1e-3`` for
+        'generalized'; for 'favor' this module's fixed random features (stabilisers included,
+        they cancel), so it is the estimate the model used, not the exact softmax."""
+        if self.kernel == "generalized":
+            return kernel_attention_map(generalized_features(q), generalized_features(k), mask)
+        projection = self._projection(q.shape[-1])
+        return kernel_attention_map(favor_features(q, projection, is_query=True),
+                                    favor_features(k, projection, is_query=False, mask=mask), mask, eps=0.0)
