@@ -3,11 +3,18 @@
     python -m lra.bench --task listops --scale small <variant> [<variant> ...]
     python -m lra.bench --task text --scale small --steps 10 --out results/bench_text_small_cpu.md
 
+    python -m lra.bench --suite table8 --host cpu2 [--lengths 2048 4096] [--reps 3]
+    python -m lra.bench --suite {scaling,transforms,peer,efficiency} --host cpu2
+
 Each variant is the task config at the given scale (``configs/<task>.py:<variant>``); batches are
 random tokens of the task's shape, so no data set is needed. After a warm-up step (compilation,
 reported separately), ``--steps`` train steps and as many eval forwards are timed; the table gives
 steps/s and the latency relative to the first variant (the paper's Table 8 layout). Absolute times
 hold only for the hardware printed with them.
+
+``--suite`` runs one of the benchmark suites of :mod:`lra.bench_suites` (Table 8 analogue,
+scaling, transforms, the spectrans peer, FLOP/s efficiency) and replaces its section of
+``results/bench_<host>.md`` and its rows of ``results/bench_<host>.csv``.
 """
 
 from __future__ import annotations
@@ -123,22 +130,45 @@ def format_table(rows: list[dict]) -> str:
 
 def main(argv: list[str] | None = None) -> str:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("variants", nargs="+", help="config arguments <attention>[,<space>], the first is the baseline")
-    parser.add_argument("--task", default="listops")
+    parser.add_argument("variants", nargs="*", help="config arguments <attention>[,<space>], the first is the baseline")
+    parser.add_argument("--task", default=None, help="task config (default: listops; suites: text)")
     parser.add_argument("--scale", default="small", choices=("smoke", "small", "paper"))
     parser.add_argument("--steps", type=int, default=5, help="timed steps per variant")
     parser.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
                         help="config override applied to every variant, e.g. --set batch_size=8")
     parser.add_argument("--out", help="also write the table (markdown) to this file")
+    suites = parser.add_argument_group("suites (--suite)")
+    suites.add_argument("--suite", choices=("table8", "scaling", "transforms", "peer", "efficiency"))
+    suites.add_argument("--host", default="cpu2", help="label of this machine: results/bench_<host>.md/.csv")
+    suites.add_argument("--results-dir", default=None, help="where bench_<host>.md/.csv go (default results/)")
+    suites.add_argument("--lengths", type=int, nargs="+", help="sequence lengths (suite defaults otherwise)")
+    suites.add_argument("--reps", type=int, default=3, help="interleaved rounds (medians over them)")
+    suites.add_argument("--batch", type=int, default=None, help="batch size (suite defaults otherwise)")
+    suites.add_argument("--tokens", type=int, default=8192, help="table8: batch = tokens // length")
+    suites.add_argument("--attentions", nargs="+", help="table8: attentions (default: the five)")
+    suites.add_argument("--models", nargs="+", help="scaling: config variants")
+    suites.add_argument("--layers", type=int, default=1, help="scaling: encoder layers")
+    suites.add_argument("--fit-lengths", type=int, nargs="+", default=[4096, 8192, 16384, 32768],
+                        help="scaling: lengths at which full attention is compiled (not run) for its memory")
+    suites.add_argument("--channels", type=int, default=256, help="transforms: channels")
+    suites.add_argument("--filter-length", type=int, default=16, help="transforms: learned filter length")
+    suites.add_argument("--rounds", type=int, default=2, help="peer: rounds of ours-then-peer")
+    suites.add_argument("--threads", type=int, default=2, help="peer: torch threads (XLA uses one per core)")
+    suites.add_argument("--peer-python", default=None, help="peer: the spectrans venv's python")
     args = parser.parse_args(argv)
     overrides = {}
     for item in args.set:
         key, _, value = item.partition("=")
         overrides[key] = _parse_value(value)
-    rows = [bench_variant(args.task, v, args.scale, args.steps, overrides) for v in args.variants]
     command = "python -m lra.bench " + " ".join(argv if argv is not None else os.sys.argv[1:])
+    if args.suite:
+        return run_suite(args, overrides, command)
+    if not args.variants:
+        parser.error("give variants to compare, or --suite")
+    task = args.task or "listops"
+    rows = [bench_variant(task, v, args.scale, args.steps, overrides) for v in args.variants]
     report = (
-        f"## {args.task}, scale `{args.scale}`: train and eval step time\n\n"
+        f"## {task}, scale `{args.scale}`: train and eval step time\n\n"
         f"Command: `{command}`  \nDate: {datetime.date.today()}  \nHardware: {hardware()}  \n"
         f"Timed steps per variant: {args.steps} (after one compiling step); random-token batches.\n\n"
         + format_table(rows) + "\n"
@@ -149,6 +179,20 @@ def main(argv: list[str] | None = None) -> str:
         with open(args.out, "a", encoding="utf-8") as handle:
             handle.write(report + "\n")
     return report
+
+
+def run_suite(args, overrides: dict, command: str) -> str:
+    """Run ``args.suite`` (:mod:`lra.bench_suites`) and write its section of the host's results."""
+    from lra import bench_suites
+
+    args.task = args.task or "text"
+    args.overrides = overrides
+    args.lengths = args.lengths or bench_suites.DEFAULT_LENGTHS[args.suite]
+    text, rows = bench_suites.SUITES[args.suite](args, command)
+    path = bench_suites.write_report(args.host, args.suite, text, rows, args.results_dir)
+    print(text)
+    print(f"written: {path} and {path.with_suffix('.csv')}")
+    return text
 
 
 def _parse_value(text: str):

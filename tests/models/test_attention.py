@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import functools
 
 import flax.linen as nn
@@ -12,6 +13,7 @@ import pytest
 
 from tests.models.helpers import key, length_mask, masked_softmax_reference, random_qkv, tiny_config
 from wavspa_flax.attention import attention_factory
+from wavspa_flax.attention import full as full_attention
 from wavspa_flax.attention.full import softmax_attention
 from wavspa_flax.attention.linear import linear_attention
 from wavspa_flax.attention.linformer import linformer_attention
@@ -38,6 +40,43 @@ def test_full_attention_equals_reference(qkv_mask, impl, chunk):
     ref = masked_softmax_reference(q, k, v, mask[:, None, None, :])
     out = softmax_attention(q, k, v, jnp.asarray(mask), impl=impl, chunk_size=chunk)
     np.testing.assert_allclose(_valid_rows(out, mask), ref[mask], atol=2e-6)
+
+
+@contextlib.contextmanager
+def _autodiff_softmax():
+    """Inside: the full-attention kernels use ``jax.nn.softmax`` (autodiff) instead of ``full.softmax``."""
+    original = full_attention.softmax
+    full_attention.softmax = functools.partial(jax.nn.softmax, axis=-1)
+    try:
+        yield
+    finally:
+        full_attention.softmax = original
+
+
+@pytest.mark.parametrize("impl,chunk,rate", [("einsum", 0, 0.0), ("einsum", 0, 0.3), ("chunked", 4, 0.3)])
+def test_full_attention_gradient_equals_autodiff_of_the_plain_softmax(qkv_mask, impl, chunk, rate):
+    """The softmax's hand-written VJP (row sum as a matrix-vector product) gives autodiff's
+    gradients w.r.t. q, k, v: padding, a batch row whose keys are all masked, dropout."""
+    q, k, v, mask = qkv_mask
+    mask = np.array(mask)
+    mask[1, :] = False  # no valid key: uniform probabilities, no gradient reaches the logits
+    mask = jnp.asarray(mask)
+    rng = jax.random.PRNGKey(7) if rate else None
+    cotangent = jax.random.normal(jax.random.PRNGKey(8), q.shape)
+
+    def loss(q, k, v):  # not jitted: the kernels look the softmax up when traced
+        if impl == "chunked":
+            out = full_attention._chunked(q, k, v, mask, rate, rng, chunk)
+        else:
+            out = full_attention._block(q, k, v, mask, rate, rng)
+        return jnp.sum(out * cotangent)
+
+    got = jax.grad(loss, argnums=(0, 1, 2))(q, k, v)
+    with _autodiff_softmax():
+        expected = jax.grad(loss, argnums=(0, 1, 2))(q, k, v)
+    for g, e in zip(got, expected):
+        np.testing.assert_allclose(np.asarray(g), np.asarray(e), rtol=1e-5, atol=1e-6)
+    assert float(jnp.max(jnp.abs(got[1]))) > 0
 
 
 def test_longformer_window_covering_everything_equals_full(qkv_mask):
