@@ -4,7 +4,7 @@
     python -m lra.bench --task text --scale small --steps 10 --out results/bench_text_small_cpu.md
 
     python -m lra.bench --suite table8 --host cpu2 [--lengths 2048 4096] [--reps 3]
-    python -m lra.bench --suite {scaling,transforms,peer,efficiency} --host cpu2
+    python -m lra.bench --suite {scaling,transforms,peer,efficiency,flops} --host cpu2
 
 Each variant is the task config at the given scale (``configs/<task>.py:<variant>``); batches are
 random tokens of the task's shape, so no data set is needed. After a warm-up step (compilation,
@@ -138,7 +138,7 @@ def main(argv: list[str] | None = None) -> str:
                         help="config override applied to every variant, e.g. --set batch_size=8")
     parser.add_argument("--out", help="also write the table (markdown) to this file")
     suites = parser.add_argument_group("suites (--suite)")
-    suites.add_argument("--suite", choices=("table8", "scaling", "transforms", "peer", "efficiency"))
+    suites.add_argument("--suite", choices=("table8", "scaling", "transforms", "peer", "efficiency", "flops"))
     suites.add_argument("--host", default="cpu2", help="label of this machine: results/bench_<host>.md/.csv")
     suites.add_argument("--results-dir", default=None, help="where bench_<host>.md/.csv go (default results/)")
     suites.add_argument("--lengths", type=int, nargs="+", help="sequence lengths (suite defaults otherwise)")

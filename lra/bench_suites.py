@@ -15,8 +15,9 @@ own rows of ``results/bench_<host>.csv`` (the other suites' sections and rows ar
   the same run.
 
 Timings are wall-clock medians; ``cpu`` columns are the process CPU time (both threads) of the
-same calls. Loads above 1.5 on this 2-core machine inflate absolute times; ratios measured in one
-interleaved run are what the tables compare.
+same calls. Each section states how many cores other processes used during it (host busy time
+minus this process's); other jobs inflate absolute times, ratios measured in one interleaved run
+are what the tables compare.
 """
 
 from __future__ import annotations
@@ -42,7 +43,7 @@ import jax.numpy as jnp
 import numpy as np
 
 REPO = Path(__file__).resolve().parents[1]
-HIGH_LOAD = 1.5
+OTHER_CORES_LIMIT = 0.25  # cores other processes may use before a table is marked as measured under load
 
 # --- measurement ------------------------------------------------------------------------------
 
@@ -65,22 +66,56 @@ class Timing:
         return f"{min(self.wall):.3g}-{max(self.wall):.3g}"
 
 
+def _busy_seconds() -> float | None:
+    """CPU seconds all processes of the host have been busy (``/proc/stat``; None elsewhere)."""
+    try:
+        with open("/proc/stat") as handle:
+            fields = [int(v) for v in handle.readline().split()[1:]]
+    except (OSError, ValueError):  # pragma: no cover - not Linux
+        return None
+    idle = fields[3] + (fields[4] if len(fields) > 4 else 0)
+    return (sum(fields[:8]) - idle) / os.sysconf("SC_CLK_TCK")
+
+
+def _own_seconds() -> float:
+    """CPU seconds of this process and its finished children (the peer's subprocess)."""
+    return sum(os.times()[:4])
+
+
 class LoadLog:
-    """Load averages (1 min) sampled during a suite."""
+    """Load averages (1 min) sampled during a suite, and how much CPU other processes took.
+
+    The load average counts this benchmark's own threads (about one per core while it runs), so
+    the verdict uses the host's busy CPU time minus this process's: the cores other jobs held.
+    """
 
     def __init__(self):
         self.samples: list[float] = []
+        self.start_wall, self.start_busy, self.start_own = time.perf_counter(), _busy_seconds(), _own_seconds()
         self.sample()
 
     def sample(self) -> None:
         self.samples.append(os.getloadavg()[0])
 
+    def other_cores(self) -> float | None:
+        """Mean number of cores busy with other processes since the suite started."""
+        busy = _busy_seconds()
+        if busy is None or self.start_busy is None:
+            return None
+        wall = max(time.perf_counter() - self.start_wall, 1e-9)
+        own = _own_seconds() - self.start_own
+        return max(0.0, (busy - self.start_busy - own) / wall)
+
     def note(self) -> str:
         lo, hi = min(self.samples), max(self.samples)
-        text = f"load average (1 min) during the run: {lo:.2f}-{hi:.2f} (median {statistics.median(self.samples):.2f})"
-        if hi > HIGH_LOAD:
-            text += (f"; **measured under load above {HIGH_LOAD}** (other jobs shared the 2 cores): absolute "
-                     "times are inflated and noisy, ratios were measured side by side in one interleaved run")
+        text = (f"load average (1 min) during the run: {lo:.2f}-{hi:.2f} (median "
+                f"{statistics.median(self.samples):.2f}; this benchmark's own threads count)")
+        others = self.other_cores()
+        if others is not None:
+            text += f"; other processes used {others:.2f} of {os.cpu_count()} cores"
+            if others > OTHER_CORES_LIMIT:
+                text += ("; **measured while other jobs shared the cores**: absolute times are inflated and "
+                         "noisy, ratios were measured side by side in one interleaved run")
         return text
 
 
@@ -197,7 +232,8 @@ def prepare(task: str, variant: str, overrides: dict, name: str | None = None) -
 
 # --- report files -------------------------------------------------------------------------------
 
-CSV_FIELDS = ("suite", "section", "case", "metric", "value", "unit", "load_min", "load_max", "date", "hardware")
+CSV_FIELDS = ("suite", "section", "case", "metric", "value", "unit", "load_min", "load_max", "other_cores", "date",
+              "hardware")
 
 
 def write_report(host: str, suite: str, markdown: str, rows: list[dict], out_dir: Path | None = None) -> Path:
@@ -236,6 +272,7 @@ def _row(section, case, metric, value, unit, loads: LoadLog) -> dict:
     shown = f"{value:.6g}" if isinstance(value, float) else value
     return {"section": section, "case": case, "metric": metric, "value": shown,
             "unit": unit, "load_min": f"{min(loads.samples):.2f}", "load_max": f"{max(loads.samples):.2f}",
+            "other_cores": "" if loads.other_cores() is None else f"{loads.other_cores():.2f}",
             "date": datetime.date.today().isoformat(), "hardware": f"{os.cpu_count()}-core {platform.machine()} cpu"}
 
 
@@ -480,6 +517,14 @@ def run_transforms(args, command: str) -> tuple[str, list[dict]]:
             t = timings[("learned", label, what)]
             learned_lines.append([label, what, f"{1e3 * t.median:.1f}", f"{t.median / base:.2f}x"])
             rows.append(_row("learned", label, what, 1e3 * t.median, "ms", loads))
+        # What the filter gradients add: the two gradients differ only by them (same forward, same
+        # input adjoint). By FLOPs they are one more pass of the size of forward+inverse (a correlation
+        # per filter and tap), so a whole gradient costs at least ~3x forward+inverse.
+        added = (timings[("learned", label, "gradient w.r.t. filters and input")].median
+                 - timings[("learned", label, "gradient w.r.t. input only")].median)
+        learned_lines.append([label, "filter gradients alone (difference of the two gradients)",
+                              f"{1e3 * added:.1f}", f"{added / base:.2f}x"])
+        rows.append(_row("learned", label, "filter gradients alone", 1e3 * added, "ms", loads))
     extra = (f"Shape ({b}, {n}, {c}) float32, transform along the sequence axis (-2); jitted (pywt: numpy); "
              f"learned banks: ({c}, {length}) per-channel filters, level 1, periodization; gradients of "
              "sum(reconstruction^2).")
@@ -487,7 +532,10 @@ def run_transforms(args, command: str) -> tuple[str, list[dict]]:
             + "Fixed wavelet, forward + inverse, ms:\n\n"
             + _table(["wavelet", "mode", "ours", "jaxwt", "pywt", "ours/jaxwt", "ours/pywt"], fixed_lines)
             + "\njaxwt 0.1.1 has no periodization mode (`-`).\n\nLearned filter banks, ms (x = multiple of the "
-            "learned forward+inverse):\n\n" + _table(["bank", "what", "ms", "x fwd+inv"], learned_lines))
+            "learned forward+inverse):\n\n" + _table(["bank", "what", "ms", "x fwd+inv"], learned_lines)
+            + "\nThe filter gradients are one correlation per filter and tap: as many FLOPs as forward+inverse, so a "
+            "gradient w.r.t. filters and input costs at least ~3x forward+inverse (forward, input adjoint, filter "
+            "adjoint); the row 'filter gradients alone' is what they add.\n")
     return text, rows
 
 
@@ -645,7 +693,7 @@ def run_efficiency(args, command: str) -> tuple[str, list[dict]]:
     return text, rows
 
 
-def _step_flops(task: str, overrides: dict) -> float:
+def _step_flops(task: str, overrides: dict, variant: str = "transformer") -> float:
     from lra.bench import random_batch
     from lra.config import load_config
     from lra.data import task_info
@@ -653,7 +701,7 @@ def _step_flops(task: str, overrides: dict) -> float:
     from lra.train import create_train_state
     from wavspa_flax import build_model
 
-    config = load_config(f"{REPO}/configs/{task}.py:transformer", overrides)
+    config = load_config(f"{REPO}/configs/{task}.py:{variant}", overrides)
     info = task_info(config)
     devices = jax.local_devices()
     model = build_model(config.model, vocab_size=info.vocab_size, num_classes=info.num_classes,
@@ -664,7 +712,47 @@ def _step_flops(task: str, overrides: dict) -> float:
     return flops_of(data_parallel(train_step, devices).lower(replicate(state, devices), batch, key).compile())
 
 
+# --- flops ----------------------------------------------------------------------------------------
+
+FLOPS_VARIANTS = ("transformer", "transformer,fixed", "transformer,ada", "transformer,ortho", "transformer,lift")
+
+
+def run_flops(args, command: str) -> tuple[str, list[dict]]:
+    """Compiled (not run) train-step FLOPs of each space vs the Transformer, from XLA's cost analysis.
+
+    Two counts per variant: the default compile, and the same step with full attention unchunked
+    (``chunk_size=0``). XLA counts a while loop's body once, so where the default chunks (more than
+    1024 queries: the Transformer's n + 1 from 1024 tokens on) its count misses all blocks but one;
+    the unchunked count is the true one.
+    """
+    loads = LoadLog()
+    rows, lines = [], []
+    for n in args.lengths:
+        over = {"max_length": n, "batch_size": args.batch or max(1, args.tokens // n), **args.overrides}
+        counts = {}
+        for variant in FLOPS_VARIANTS:
+            reported = _step_flops(args.task, over, variant)
+            true = _step_flops(args.task, {**over, "model.attention.chunk_size": 0}, variant)
+            counts[variant] = (reported, true)
+            print(f"  {variant} {n}: {reported / 1e9:.1f} / {true / 1e9:.1f} GFLOP", flush=True)
+        base = counts["transformer"]
+        for variant, (reported, true) in counts.items():
+            lines.append([variant, f"{n}", f"{over['batch_size']}", f"{reported / 1e9:.1f}",
+                          f"{100 * reported / base[0]:.1f}%", f"{true / 1e9:.1f}", f"{100 * true / base[1]:.1f}%"])
+            rows += [_row(f"{n} tokens", variant, "train_flops_default_compile", reported, "FLOP", loads),
+                     _row(f"{n} tokens", variant, "train_flops_unchunked", true, "FLOP", loads)]
+    extra = ("XLA cost analysis of the compiled train step (AdamW, dropout) at the Text config; nothing is run. "
+             "'default compile' is what `compiled.cost_analysis()` reports for the step as configured: where full "
+             "attention is chunked (`lax.map` over query blocks, above 1024 queries) XLA counts the loop body once, "
+             "so that count is too low; 'unchunked' compiles the same step with `model.attention.chunk_size=0` "
+             "(one n x n block), the true count.")
+    text = (_header("FLOPs of a train step: each space vs the Transformer (compiled, not run)", command, loads, extra)
+            + "\n" + _table(["variant", "tokens", "batch", "GFLOP, default compile", "vs transformer",
+                              "GFLOP, unchunked (true)", "vs transformer"], lines))
+    return text, rows
+
+
 SUITES = {"table8": run_table8, "scaling": run_scaling, "transforms": run_transforms, "peer": run_peer,
-          "efficiency": run_efficiency}
+          "efficiency": run_efficiency, "flops": run_flops}
 DEFAULT_LENGTHS = {"table8": [2048, 4096], "scaling": [1024, 2048, 4096, 8192, 16384], "transforms": [4096],
-                   "peer": [1024, 4096], "efficiency": [1024]}
+                   "peer": [1024, 4096], "efficiency": [1024], "flops": [1024, 2048]}

@@ -45,6 +45,7 @@ def test_a_rerun_replaces_its_section_and_rows_and_keeps_the_others(tmp_path):
     ("scaling", ["--lengths", "32", "64", "--fit-lengths", "64", "--models", "transformer", "linear,fixed"]),
     ("transforms", ["--lengths", "32", "--channels", "4", "--batch", "2"]),
     ("efficiency", ["--lengths", "32", "--batch", "2"]),
+    ("flops", ["--lengths", "32", "--batch", "2"]),
     ("peer", ["--lengths", "32", "--batch", "2", "--rounds", "1", "--peer-python", "/nonexistent/python"]),
 ])
 def test_other_suites_run_at_a_tiny_size(tmp_path, suite, extra):
