@@ -192,14 +192,14 @@ def flops_of(compiled) -> float:
     return float(analysis.get("flops", 0.0))
 
 
-def prepare(task: str, variant: str, overrides: dict, name: str | None = None) -> Prepared:
-    """Build, compile and warm up the real train step (pmap, AdamW, the config's dropout with the
-    training loop's rbg keys) and eval step of ``configs/<task>.py:<variant>`` with ``overrides``."""
+def _model_and_batch(task: str, variant: str, overrides: dict):
+    """``configs/<task>.py:<variant>`` with ``overrides``: (config, model, train state, a random batch
+    sharded over the local devices, a replicated dropout key, the devices)."""
     from lra.bench import random_batch
     from lra.config import load_config
     from lra.data import task_info
-    from lra.steps import data_parallel, eval_step, make_key, replicate, train_step
-    from lra.train import create_train_state, param_count
+    from lra.steps import make_key, replicate
+    from lra.train import create_train_state
     from wavspa_flax import build_model
 
     config = load_config(f"{REPO}/configs/{task}.py:{variant}", overrides)
@@ -210,6 +210,16 @@ def prepare(task: str, variant: str, overrides: dict, name: str | None = None) -
     state = create_train_state(model, config, info, make_key(0))
     batch = random_batch(info, config.batch_size, len(devices))
     key = replicate(jax.random.key_data(make_key(1)), devices)
+    return config, model, state, batch, key, devices
+
+
+def prepare(task: str, variant: str, overrides: dict, name: str | None = None) -> Prepared:
+    """Build, compile and warm up the real train step (pmap, AdamW, the config's dropout with the
+    training loop's rbg keys) and eval step of ``configs/<task>.py:<variant>`` with ``overrides``."""
+    from lra.steps import data_parallel, eval_step, replicate, train_step
+    from lra.train import param_count
+
+    config, model, state, batch, key, devices = _model_and_batch(task, variant, overrides)
     holder = {"state": replicate(state, devices)}
     start = time.perf_counter()
     p_train = data_parallel(train_step, devices, donate_argnums=(0,)).lower(holder["state"], batch, key).compile()
@@ -694,21 +704,9 @@ def run_efficiency(args, command: str) -> tuple[str, list[dict]]:
 
 
 def _step_flops(task: str, overrides: dict, variant: str = "transformer") -> float:
-    from lra.bench import random_batch
-    from lra.config import load_config
-    from lra.data import task_info
-    from lra.steps import data_parallel, make_key, replicate, train_step
-    from lra.train import create_train_state
-    from wavspa_flax import build_model
+    from lra.steps import data_parallel, replicate, train_step
 
-    config = load_config(f"{REPO}/configs/{task}.py:{variant}", overrides)
-    info = task_info(config)
-    devices = jax.local_devices()
-    model = build_model(config.model, vocab_size=info.vocab_size, num_classes=info.num_classes,
-                        max_length=info.max_length, task_kind=info.kind)
-    state = create_train_state(model, config, info, make_key(0))
-    batch = random_batch(info, config.batch_size, len(devices))
-    key = replicate(jax.random.key_data(make_key(1)), devices)
+    _, _, state, batch, key, devices = _model_and_batch(task, variant, overrides)
     return flops_of(data_parallel(train_step, devices).lower(replicate(state, devices), batch, key).compile())
 
 
