@@ -225,8 +225,9 @@ def table_rows(table: str, cells: Sequence[dict], root: Path, restricted: bool =
     for prow in paper:
         key = _key(prow)
         seen.add(key)
-        if restricted and key not in by_key and prow.get("task") not in AVERAGES:
-            continue
+        if restricted and key not in by_key and (prow.get("task") not in AVERAGES or not any(
+                _same_group(prow, c["labels"]) for c in cells)):
+            continue  # outside the grid: a task row not run, or an average of a group not run at all
         rows.append(_row(prow, by_key.get(key), root, paper_value=prow.get("value", "")))
     for key, cell in by_key.items():
         if key not in seen:
@@ -275,6 +276,11 @@ def _runnable_attentions() -> set[str]:
     return set(ATTENTIONS.names()) | set(ATTENTIONS.aliases()) | set(MIXERS.names())
 
 
+def _same_group(a: Mapping[str, Any], b: Mapping[str, Any]) -> bool:
+    """Same cell labels but the task (a paper average row and the cells it averages)."""
+    return all((a.get(k) or "") == (b.get(k) or "") for k in CELL_KEYS if k != "task")
+
+
 def _fill_averages(rows: list[dict]) -> None:
     """The paper's average columns: ours only where every averaged task has a number."""
     for row in rows:
@@ -288,8 +294,9 @@ def _fill_averages(rows: list[dict]) -> None:
             row["delta"] = row["ours_mean"] - row["paper"] if row["paper"] is not None else None
             row["status"] = "ok"
         else:
-            missing = sorted({r["task"] for r in parts if r.get("ours_mean") is None})
-            row["status"] = f"no average: no number for {', '.join(missing) or 'some task'}"
+            have = {r["task"] for r in parts if r.get("ours_mean") is not None}
+            missing = [t for t in AVERAGES[row["task"]] if t not in have]
+            row["status"] = f"no average: no number for {', '.join(missing)}"
 
 
 COLUMNS = ("paper", "ours_mean", "ours_std", "n", "delta", "ours_early_stopping_mean", "ours_early_stopping_std",

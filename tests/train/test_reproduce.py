@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 
 from lra.metrics import read_metrics
-from lra.reproduce import replay_early_stopping
+from lra.reproduce import replay_early_stopping, table_rows
 
 from .conftest import REPO, subprocess_env
 
@@ -92,3 +92,16 @@ def test_lego_smoke_writes_per_position_intervals_and_a_plot(tmp_path):
     assert len(folders) == 2 and all("model.position=rope" in f.name for f in folders)  # RoPE below paper scale
     for folder in folders:  # the metrics the table replays were logged
         assert any(r["split"] == "test_tracked" for r in read_metrics(folder))
+
+
+def test_a_restricted_grid_keeps_only_the_averages_of_its_own_groups(tmp_path):
+    """Table 4 restricted to one cell: its task row and the two averages of its (attention, space)
+    group, which name the tasks without a number; no other group's average rows."""
+    cell = {"labels": {"task": "listops", "attention": "transformer", "space": "ada"}, "runs": [],
+            "no_data": "listops: data not found"}
+    rows = table_rows("4", [cell], tmp_path, restricted=True)
+    assert [(r["task"], r["attention"], r["space"]) for r in rows] == [
+        ("listops", "transformer", "ada"), ("avg", "transformer", "ada"), ("avg_wo_r", "transformer", "ada")]
+    assert rows[1]["status"] == "no average: no number for listops, text, retrieval, image, pathfinder"
+    assert rows[2]["status"] == "no average: no number for listops, text, image, pathfinder"
+    assert len(table_rows("4", [cell], tmp_path)) > 3  # unrestricted: every paper row
