@@ -23,20 +23,16 @@ import argparse
 import datetime
 import functools
 import os
-import platform
 import time
 from pathlib import Path
 
 import jax
 import numpy as np
 
-from lra.config import load_config
+from lra import bench_suites
 from lra.data import task_info
-from lra.steps import data_parallel, eval_step, make_key, replicate, train_step
-from lra.train import create_train_state, param_count
-from wavspa_flax import build_model
-
-REPO = Path(__file__).resolve().parents[1]
+from lra.steps import data_parallel, eval_step, replicate, train_step
+from lra.train import param_count
 
 
 def random_batch(info, global_batch: int, num_devices: int, seed: int = 0) -> dict[str, np.ndarray]:
@@ -66,17 +62,12 @@ def _timed(fn, steps: int) -> float:
 
 def bench_variant(task: str, variant: str, scale: str, steps: int, overrides: dict) -> dict:
     """Seconds per train step and per eval forward of one variant (after one compiling call)."""
-    config = load_config(f"{REPO}/configs/{task}.py:{variant}", {"scale": scale, **overrides})
-    devices = jax.local_devices()
+    config, model, state, batch, key, devices = bench_suites.model_and_batch(
+        task, variant, {"scale": scale, **overrides})
     info = task_info(config)
-    model = build_model(config.model, vocab_size=info.vocab_size, num_classes=info.num_classes,
-                        max_length=info.max_length, task_kind=info.kind)
-    state = create_train_state(model, config, info, make_key(0))
-    batch = random_batch(info, config.batch_size, len(devices))
     p_train = data_parallel(train_step, devices, donate_argnums=(0,))
     p_eval = data_parallel(functools.partial(eval_step, apply_fn=model.apply), devices)
     rep_state = replicate(state, devices)
-    key = replicate(jax.random.key_data(make_key(1)), devices)
 
     start = time.perf_counter()
     rep_state, metrics = p_train(rep_state, batch, key)
@@ -103,12 +94,6 @@ def bench_variant(task: str, variant: str, scale: str, steps: int, overrides: di
         "train_step_s": train_seconds,
         "eval_step_s": eval_seconds,
     }
-
-
-def hardware() -> str:
-    device = jax.devices()[0]
-    return (f"{jax.device_count()} x {device.device_kind} ({device.platform}), host "
-            f"{platform.processor() or platform.machine()} with {os.cpu_count()} cores, jax {jax.__version__}")
 
 
 def format_table(rows: list[dict]) -> str:
@@ -169,7 +154,7 @@ def main(argv: list[str] | None = None) -> str:
     rows = [bench_variant(task, v, args.scale, args.steps, overrides) for v in args.variants]
     report = (
         f"## {task}, scale `{args.scale}`: train and eval step time\n\n"
-        f"Command: `{command}`  \nDate: {datetime.date.today()}  \nHardware: {hardware()}  \n"
+        f"Command: `{command}`  \nDate: {datetime.date.today()}  \nHardware: {bench_suites.hardware()}  \n"
         f"Timed steps per variant: {args.steps} (after one compiling step); random-token batches.\n\n"
         + format_table(rows) + "\n"
     )
@@ -183,7 +168,6 @@ def main(argv: list[str] | None = None) -> str:
 
 def run_suite(args, overrides: dict, command: str) -> str:
     """Run ``args.suite`` (:mod:`lra.bench_suites`) and write its section of the host's results."""
-    from lra import bench_suites
 
     args.task = args.task or "text"
     args.overrides = overrides

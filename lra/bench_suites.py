@@ -192,7 +192,7 @@ def flops_of(compiled) -> float:
     return float(analysis.get("flops", 0.0))
 
 
-def _model_and_batch(task: str, variant: str, overrides: dict):
+def model_and_batch(task: str, variant: str, overrides: dict):
     """``configs/<task>.py:<variant>`` with ``overrides``: (config, model, train state, a random batch
     sharded over the local devices, a replicated dropout key, the devices)."""
     from lra.bench import random_batch
@@ -219,7 +219,7 @@ def prepare(task: str, variant: str, overrides: dict, name: str | None = None) -
     from lra.steps import data_parallel, eval_step, replicate, train_step
     from lra.train import param_count
 
-    config, model, state, batch, key, devices = _model_and_batch(task, variant, overrides)
+    config, model, state, batch, key, devices = model_and_batch(task, variant, overrides)
     holder = {"state": replicate(state, devices)}
     start = time.perf_counter()
     p_train = data_parallel(train_step, devices, donate_argnums=(0,)).lower(holder["state"], batch, key).compile()
@@ -706,7 +706,7 @@ def run_efficiency(args, command: str) -> tuple[str, list[dict]]:
 def _step_flops(task: str, overrides: dict, variant: str = "transformer") -> float:
     from lra.steps import data_parallel, replicate, train_step
 
-    _, _, state, batch, key, devices = _model_and_batch(task, variant, overrides)
+    _, _, state, batch, key, devices = model_and_batch(task, variant, overrides)
     return flops_of(data_parallel(train_step, devices).lower(replicate(state, devices), batch, key).compile())
 
 

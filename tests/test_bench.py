@@ -52,3 +52,10 @@ def test_other_suites_run_at_a_tiny_size(tmp_path, suite, extra):
     bench.main(["--suite", suite, "--results-dir", str(tmp_path)] + extra + TINY)
     assert f"<!-- suite:{suite} -->" in (tmp_path / "bench_smoke.md").read_text()
     assert any(r["suite"] == suite for r in _rows(tmp_path / "bench_smoke.csv"))
+
+
+def test_variants_are_timed_side_by_side(tmp_path):
+    out = tmp_path / "variants.md"
+    report = bench.main(["--task", "listops", "--scale", "smoke", "--steps", "1", "--out", str(out),
+                         "transformer", "transformer,ada"])
+    assert "| transformer | " in report and "| transformer,ada | " in report and out.read_text() == report + "\n"
