@@ -156,12 +156,18 @@ def test_orthogonal_random_features_are_orthogonal_within_blocks():
     np.testing.assert_allclose(block @ block.T, np.eye(8), atol=1e-5)
 
 
-def test_full_attention_module_equals_numpy_with_its_parameters():
+def _tiny_full_attention(seed: int):
+    """The tiny config's full attention module, an input ``[B, N, 6]`` drawn with ``seed``, the
+    ``LENGTHS`` mask and the module's initial parameters."""
     cfg = tiny_config()
     module = attention_factory(cfg)(length=N, name=None)
-    x = np.random.default_rng(1).normal(size=(B, N, 6)).astype(np.float32)
+    x = np.random.default_rng(seed).normal(size=(B, N, 6)).astype(np.float32)
     mask = length_mask(LENGTHS, N)
-    params = jax.jit(module.init)(key(), x, mask)["params"]
+    return cfg, module, x, mask, jax.jit(module.init)(key(), x, mask)["params"]
+
+
+def test_full_attention_module_equals_numpy_with_its_parameters():
+    _, module, x, mask, params = _tiny_full_attention(1)
     out = np.asarray(jax.jit(module.apply)({"params": params}, x, jnp.asarray(mask)))
     proj = lambda name: np.einsum("bnf,fhd->bnhd", x, np.asarray(params[name]["kernel"]))
     heads = masked_softmax_reference(proj("query"), proj("key"), proj("value"), mask[:, None, None, :])
@@ -269,11 +275,7 @@ def _sown(intermediates):
 def test_full_attention_module_sows_its_softmax_maps():
     """The sown maps equal an explicit NumPy softmax of the module's own q, k with the key mask; the
     output is the same with and without the collection."""
-    cfg = tiny_config()
-    module = attention_factory(cfg)(length=N, name=None)
-    x = np.random.default_rng(7).normal(size=(B, N, 6)).astype(np.float32)
-    mask = length_mask(LENGTHS, N)
-    params = jax.jit(module.init)(key(), x, mask)["params"]
+    cfg, module, x, mask, params = _tiny_full_attention(7)
     plain = np.asarray(jax.jit(module.apply)({"params": params}, x, jnp.asarray(mask)))
     out, state = jax.jit(functools.partial(module.apply, mutable=["intermediates"]))(
         {"params": params}, x, jnp.asarray(mask))
