@@ -386,6 +386,7 @@ def run_scaling(args, command: str) -> tuple[str, list[dict]]:
     overrides = {"batch_size": args.batch or 1, "model.num_layers": args.layers, **args.overrides}
     rows, lines = [], []
     times: dict[tuple[str, int], float] = {}
+    memory_mib: dict[tuple[str, int], float] = {}
     ram = _ram_gib() * 2 ** 30
     for length in args.lengths:
         prepared = {}
@@ -399,15 +400,14 @@ def run_scaling(args, command: str) -> tuple[str, list[dict]]:
         timings = interleaved({m: p.train for m, p in prepared.items()}, reps, loads)
         for model, p in prepared.items():
             times[(model, length)] = timings[model].median
+            memory_mib[(model, length)] = p.memory_bytes / 2 ** 20
             rows += [_row(f"{length}", model, "train_step_s", timings[model].median, "s", loads),
-                     _row(f"{length}", model, "compiled_train_peak", p.memory_bytes / 2 ** 20, "MiB", loads)]
+                     _row(f"{length}", model, "compiled_train_peak", memory_mib[(model, length)], "MiB", loads)]
         del prepared
     for model in models:
         line = [model]
         for length in args.lengths:
-            mem = next(float(r["value"]) for r in rows if r["case"] == model and r["section"] == f"{length}"
-                       and r["metric"] == "compiled_train_peak")
-            line.append(f"{times[(model, length)]:.3f} s / {mem:.0f} MiB")
+            line.append(f"{times[(model, length)]:.3f} s / {memory_mib[(model, length)]:.0f} MiB")
         growth = [times[(model, b)] / times[(model, a)] for a, b in zip(args.lengths, args.lengths[1:])]
         line.append(" ".join(f"{g:.2f}" for g in growth))
         lines.append(line)
@@ -426,27 +426,12 @@ def run_scaling(args, command: str) -> tuple[str, list[dict]]:
 
 def check_full_attention_fit(args, overrides: dict, ram: float) -> str:
     """Compile (not run) full attention unchunked and chunked up to 32K: where does it stop fitting?"""
-    from lra.bench import random_batch
-    from lra.config import load_config
-    from lra.data import task_info
-    from lra.steps import data_parallel, make_key, replicate, train_step
-    from lra.train import create_train_state
-    from wavspa_flax import build_model
-
     lines = []
     for length in args.fit_lengths:
         cells = [f"{length}"]
         for chunk in (0, 1024):
             over = {"max_length": length, **overrides, "model.attention.chunk_size": chunk}
-            config = load_config(f"{REPO}/configs/{args.task}.py:transformer", over)
-            info = task_info(config)
-            model = build_model(config.model, vocab_size=info.vocab_size, num_classes=info.num_classes,
-                                max_length=info.max_length, task_kind=info.kind)
-            devices = jax.local_devices()
-            state = create_train_state(model, config, info, make_key(0))
-            batch = random_batch(info, config.batch_size, len(devices))
-            key = replicate(jax.random.key_data(make_key(1)), devices)
-            compiled = data_parallel(train_step, devices).lower(replicate(state, devices), batch, key).compile()
+            compiled = compiled_train_step(args.task, "transformer", over)
             peak = peak_bytes(compiled)
             cells.append(f"{peak / 2 ** 30:.2f} GiB" + (" (**does not fit**)" if peak > ram else ""))
         lines.append(cells)
@@ -663,12 +648,9 @@ def matmul_peak(loads: LoadLog, size: int = 2048, reps: int = 5) -> tuple[float,
 
 
 def run_efficiency(args, command: str) -> tuple[str, list[dict]]:
-    from lra.config import load_config
-
     loads = LoadLog()
     rows, lines = [], []
     setups = (("paper", {"batch_size": args.batch or 8}), ("small", {"scale": "small", "batch_size": args.batch or 8}))
-    peaks = []
     for label, base in setups:
         for n in args.lengths:
             over = {"max_length": n, **base, **args.overrides}
@@ -680,9 +662,8 @@ def run_efficiency(args, command: str) -> tuple[str, list[dict]]:
             t = interleaved({"train": p.train}, args.reps, loads, progress=False)["train"]
             peak_after, _ = matmul_peak(loads)
             peak = max(peak, peak_after)
-            peaks.append(peak)
             achieved = flops / t.median
-            cfg = load_config(f"{REPO}/configs/{args.task}.py:transformer", over)
+            cfg = p.config
             m = cfg.model
             row_label = f"{label}: {m.num_layers} x {m.emb_dim}, qkv {m.qkv_dim}, MLP {m.mlp_dim}"
             lines.append([row_label, f"{n}", f"{cfg.batch_size}", f"{flops / 1e9:.1f}", f"{t.median:.3f}",
@@ -703,11 +684,16 @@ def run_efficiency(args, command: str) -> tuple[str, list[dict]]:
     return text, rows
 
 
-def _step_flops(task: str, overrides: dict, variant: str = "transformer") -> float:
+def compiled_train_step(task: str, variant: str, overrides: dict):
+    """The train step of ``configs/<task>.py:<variant>`` lowered and compiled, not run."""
     from lra.steps import data_parallel, replicate, train_step
 
     _, _, state, batch, key, devices = model_and_batch(task, variant, overrides)
-    return flops_of(data_parallel(train_step, devices).lower(replicate(state, devices), batch, key).compile())
+    return data_parallel(train_step, devices).lower(replicate(state, devices), batch, key).compile()
+
+
+def _step_flops(task: str, overrides: dict, variant: str = "transformer") -> float:
+    return flops_of(compiled_train_step(task, variant, overrides))
 
 
 # --- flops ----------------------------------------------------------------------------------------

@@ -276,9 +276,10 @@ def _runnable_attentions() -> set[str]:
     return set(ATTENTIONS.names()) | set(ATTENTIONS.aliases()) | set(MIXERS.names())
 
 
-def _same_group(a: Mapping[str, Any], b: Mapping[str, Any]) -> bool:
-    """Same cell labels but the task (a paper average row and the cells it averages)."""
-    return all((a.get(k) or "") == (b.get(k) or "") for k in CELL_KEYS if k != "task")
+def _same_group(average: Mapping[str, Any], other: Mapping[str, Any]) -> bool:
+    """``other`` is one of the cells a paper ``average`` row averages: the same labels as the
+    average row's, but the task."""
+    return all((average.get(k) or "") == (other.get(k) or "") for k in CELL_KEYS if k != "task" and k in average)
 
 
 def _fill_averages(rows: list[dict]) -> None:
@@ -286,8 +287,7 @@ def _fill_averages(rows: list[dict]) -> None:
     for row in rows:
         if row.get("task") not in AVERAGES:
             continue
-        parts = [r for r in rows if r.get("task") in AVERAGES[row["task"]] and all(
-            r.get(k) == row.get(k) for k in CELL_KEYS if k != "task" and k in row)]
+        parts = [r for r in rows if r.get("task") in AVERAGES[row["task"]] and _same_group(row, r)]
         values = [r.get("ours_mean") for r in parts]
         if len(parts) == len(AVERAGES[row["task"]]) and all(v is not None for v in values):
             row["ours_mean"] = statistics.fmean(values)
