@@ -11,6 +11,12 @@ if "--xla_force_host_platform_device_count" not in os.environ.get("XLA_FLAGS", "
     ).strip()
 os.environ.setdefault("JAX_PLATFORMS", "cpu")
 
+# Spare threads for the forced devices' collectives (lra/host_threads.py); `import lra` does the
+# same, but a test may create the CPU client before it imports lra.
+from lra.host_threads import reserve_threads_for_forced_devices  # noqa: E402
+
+reserve_threads_for_forced_devices()
+
 import jax  # noqa: E402  (after XLA_FLAGS is set)
 
 # Reuse compiled programs across tests (and across local runs): the training tests compile the
