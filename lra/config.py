@@ -16,6 +16,7 @@ preset and then the user's overrides, so a key set on the command line always wi
 from __future__ import annotations
 
 import dataclasses
+import functools
 import importlib.util
 from collections.abc import Mapping
 from typing import Any
@@ -177,7 +178,9 @@ def update(config: ml_collections.ConfigDict, values: Mapping[str, Any], source:
             raise ConfigError(f"config.{prefix}{dotted} = {value!r} (from {source}): {error}") from None
 
 
+@functools.cache
 def _load_module(path: str):
+    """The config file ``path`` as a module, executed once per process."""
     module_spec = importlib.util.spec_from_file_location(f"_wavspa_config_{abs(hash(path))}", path)
     if module_spec is None or module_spec.loader is None:
         raise ConfigError(f"config file {path!r} not found (expected e.g. configs/listops.py)")
@@ -189,11 +192,13 @@ def _load_module(path: str):
     return module
 
 
-def load_config(spec: str, overrides: Mapping[str, Any] | None = None) -> ml_collections.ConfigDict:
+def load_config(spec: str, overrides: Mapping[str, Any] | None = None,
+                source: str = "the overrides") -> ml_collections.ConfigDict:
     """The resolved config of ``'configs/<task>.py[:<variant>]'`` with dotted ``overrides``.
 
     What ``--config=<spec> --config.<key>=<value> ...`` resolves to: the file's config, then its
-    ``SCALES`` preset for the scale (the override's, else the file's), then the overrides.
+    ``SCALES`` preset for the scale (the override's, else the file's), then the overrides (from
+    ``source``, named in errors).
     """
     path, _, arg = spec.partition(":")
     module = _load_module(path)
@@ -205,7 +210,7 @@ def load_config(spec: str, overrides: Mapping[str, Any] | None = None) -> ml_col
                           f"expected one of {SCALES}")
     if scale != "paper":
         update(config, getattr(module, "SCALES", {}).get(scale, {}), f"{path} SCALES[{scale!r}]")
-    update(config, overrides, "the overrides")
+    update(config, overrides, source)
     return config
 
 

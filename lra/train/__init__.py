@@ -1,4 +1,4 @@
-"""Train and evaluate one model on one LRA task (the command line is :mod:`lra.main`).
+"""Train and evaluate one model on one LRA task (the command line is :mod:`lra.train.cli`).
 
     python -m lra.train --config=configs/<task>.py:<attention>[,<space>] --workdir=DIR \\
         [--config.scale=small] [--config.<key>=<value> ...]
@@ -54,7 +54,7 @@ from wavspa_flax import build_model
 from wavspa_flax.errors import UserError
 
 log = logging.getLogger("lra.train")
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 
 
 class NonFiniteLossError(UserError, FloatingPointError):
@@ -389,9 +389,3 @@ def software_versions() -> dict[str, str]:
     except (OSError, subprocess.SubprocessError):
         versions["wavspa_commit"] = "unknown"
     return versions
-
-
-if __name__ == "__main__":
-    from lra.main import run
-
-    run()
