@@ -359,7 +359,7 @@ def _protocol_note(scale: str) -> str:
             "validation curve, with the test accuracy of the state it would have kept (the runs score the test "
             "split at every evaluation). Generated ListOps follows LRA's generator exactly (the release's task "
             "with fresh samples, at the preset's shorter lengths here); generated Pathfinder deviates from the "
-            "original as `lra/data/pathfinder_gen.py` documents.")
+            "original as `lra/data/generators/pathfinder.py` documents.")
 
 
 def _csv_value(value: Any) -> Any:

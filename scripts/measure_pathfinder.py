@@ -45,8 +45,8 @@ DIFFICULTIES = ("easy", "intermediate", "hard")
 
 def measure(resolution: int, images: int, seed: int, link_sq: int | None = None) -> list[dict]:
     """One row per difficulty (see the module docstring). link_sq: a what-if link rule."""
-    from lra.data import pathfinder_gen as gen
-    from lra.data import pathfinder_paths as paths
+    from lra.data.generators import pathfinder as gen
+    from lra.data.generators import pathfinder_paths as paths
 
     if link_sq is not None:
         def kernel(margin: int) -> np.ndarray:
@@ -198,7 +198,7 @@ def main() -> None:
         f"- resolution {args.resolution}, seed {args.seed}, images 0..{args.images - 1} of each difficulty "
         "(as `generate_pathfinder` draws them); counts as in `scripts/measure_pathfinder.py`'s docstring "
         "(redraws: attempts thrown away per image)",
-        "- why the link rule is what it is: the spacing trade-off in the `lra.data.pathfinder_gen` docstring",
+        "- why the link rule is what it is: the spacing trade-off in the `lra.data.generators.pathfinder` docstring",
         "",
     ]
     if before:
