@@ -64,8 +64,6 @@ import glob
 import json
 import logging
 import math
-import os
-import platform
 import sys
 import warnings
 from collections.abc import Mapping, Sequence
@@ -76,6 +74,7 @@ import numpy as np
 
 from lra import analysis as an
 from lra.cli import run_main
+from lra.provenance import hardware_description
 from wavspa_flax.errors import ConfigError, UserError
 
 log = logging.getLogger("lra.analyze")
@@ -668,7 +667,7 @@ def analyze_run(run: Run, out: str | Path, *, examples: int = 16, min_length: in
                 f"{config.seed}; {run.state} state at step {run.step}"
                 + (f"; test accuracy {run.summary['test_accuracy']:.4f}" if run.summary else "") + ". "
                 f"Written {datetime.datetime.now(datetime.UTC):%Y-%m-%d %H:%M} UTC by `python -m lra.analyze` "
-                f"on {hardware()}." + (f"\n\nCommand: `{command}`" if command else "")]
+                f"on {hardware_description()}." + (f"\n\nCommand: `{command}`" if command else "")]
 
     # 1. learned wavelets
     learned = learned_filters(run.params, config)
@@ -841,17 +840,6 @@ def separation(per_run: Sequence[dict], metric: str, lower_first: bool = True) -
             "order": " > ".join(order), "first": order[0], "separated": bool(others) and worst_first < min(others)}
 
 
-def hardware() -> str:
-    """``'<CPU model>, <n> cores'`` (or the machine type when /proc/cpuinfo is unreadable)."""
-    model = platform.machine()
-    try:
-        with open("/proc/cpuinfo") as f:
-            model = next((line.split(":", 1)[1].strip() for line in f if line.startswith("model name")), model)
-    except OSError:
-        pass
-    return f"{model}, {os.cpu_count()} cores"
-
-
 def plot_compare(path: Path, per_head: Sequence[dict], metrics: Sequence[str]) -> None:
     plt, fig, axes = _grid(len(metrics), 3, size=(3.6, 3.0))
     groups = list(dict.fromkeys(r["group"] for r in per_head))
@@ -898,7 +886,8 @@ def compare(results: Sequence[dict], prefix: str | Path, group_by: str, command:
     lines = [
         f"# Head metrics by `{group_by}`\n",
         f"Command: `{command}`\n",
-        f"Written {datetime.datetime.now(datetime.UTC):%Y-%m-%d} UTC on {hardware()}. {len(results)} runs of "
+        f"Written {datetime.datetime.now(datetime.UTC):%Y-%m-%d} UTC on {hardware_description()}. "
+        f"{len(results)} runs of "
         f"`{first['variant']}` ({first['task']}), seeds {sorted({r['seed'] for r in results})}, "
         f"{sorted({r['steps'] for r in results})} steps each, {min(walls):.0f}-{max(walls):.0f} s of training per "
         f"run ({wall / 60:.1f} min in all, one run at a time); analysed: the {first['state']} state, maps of the "

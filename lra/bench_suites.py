@@ -29,7 +29,6 @@ import functools
 import io
 import json
 import os
-import platform
 import statistics
 import subprocess
 import sys
@@ -41,6 +40,8 @@ from typing import Any
 import jax
 import jax.numpy as jnp
 import numpy as np
+
+from lra.provenance import hardware_description, ram_gib
 
 REPO = Path(__file__).resolve().parents[1]
 OTHER_CORES_LIMIT = 0.25  # cores other processes may use before a table is marked as measured under load
@@ -136,18 +137,8 @@ def interleaved(cases: dict[str, Callable[[], Any]], reps: int, loads: LoadLog,
 
 
 def hardware() -> str:
-    device = jax.devices()[0]
-    gpu = "no GPU or TPU (the task's accelerator machine was not lent: none measured)"
-    host = platform.processor() or platform.machine()
-    return (f"{jax.device_count()} x {device.device_kind} ({device.platform}); host {host}, "
-            f"{os.cpu_count()} cores, {_ram_gib():.0f} GiB RAM; jax {jax.__version__}; {gpu}")
-
-
-def _ram_gib() -> float:
-    try:
-        return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2 ** 30
-    except (ValueError, OSError):  # pragma: no cover
-        return float("nan")
+    """The hardware line of a benchmark section: the devices and host, and the jax version."""
+    return f"{hardware_description()}; jax {jax.__version__}"
 
 
 # --- model variants -----------------------------------------------------------------------------
@@ -283,7 +274,7 @@ def _row(section, case, metric, value, unit, loads: LoadLog) -> dict:
     return {"section": section, "case": case, "metric": metric, "value": shown,
             "unit": unit, "load_min": f"{min(loads.samples):.2f}", "load_max": f"{max(loads.samples):.2f}",
             "other_cores": "" if loads.other_cores() is None else f"{loads.other_cores():.2f}",
-            "date": datetime.date.today().isoformat(), "hardware": f"{os.cpu_count()}-core {platform.machine()} cpu"}
+            "date": datetime.date.today().isoformat(), "hardware": hardware()}
 
 
 def _table(header: list[str], lines: list[list[str]]) -> str:
@@ -387,7 +378,7 @@ def run_scaling(args, command: str) -> tuple[str, list[dict]]:
     rows, lines = [], []
     times: dict[tuple[str, int], float] = {}
     memory_mib: dict[tuple[str, int], float] = {}
-    ram = _ram_gib() * 2 ** 30
+    ram = ram_gib() * 2 ** 30
     for length in args.lengths:
         prepared = {}
         for model in models:

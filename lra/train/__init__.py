@@ -24,13 +24,10 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import functools
-import importlib.metadata
 import json
 import logging
 import math
-import os
 import platform
-import subprocess
 import sys
 import time
 from pathlib import Path
@@ -49,12 +46,12 @@ from lra.metrics import MetricWriter, NullWriter
 from lra.optim import learning_rate_schedule, make_optimizer
 from lra.paths import workdir_path
 from lra.preemption import PreemptionGuard
+from lra.provenance import hardware_description, software_versions
 from lra.steps import data_parallel, eval_step, make_key, replicate, train_step, unreplicate
 from wavspa_flax import build_model
 from wavspa_flax.errors import UserError
 
 log = logging.getLogger("lra.train")
-REPO = Path(__file__).resolve().parents[2]
 
 
 class NonFiniteLossError(UserError, FloatingPointError):
@@ -362,30 +359,3 @@ def _progress_bar(config, start_step: int, show: bool = True):
 
     return tqdm(total=config.num_train_steps, initial=start_step, desc=f"{config.task}:{config.variant}",
                 unit="step", dynamic_ncols=True, file=sys.stderr)
-
-
-def hardware_description(devices: list) -> str:
-    """E.g. ``'2 x cpu (cpu), 1 process, host x86_64 with 2 CPU cores'`` (tables name it per number)."""
-    return (f"{len(devices)} x {devices[0].device_kind} ({devices[0].platform}), {jax.process_count()} "
-            f"process{'es' if jax.process_count() > 1 else ''}, host {platform.machine()} with {os.cpu_count()} "
-            "CPU cores")
-
-
-@functools.cache
-def software_versions() -> dict[str, str]:
-    """Versions of the libraries behind a number, and this checkout's git commit (or 'unknown')."""
-    versions = {}
-    for name in ("jax", "jaxlib", "flax", "optax", "orbax-checkpoint"):
-        try:
-            versions[name] = importlib.metadata.version(name)
-        except importlib.metadata.PackageNotFoundError:
-            versions[name] = "unknown"
-    try:
-        commit = subprocess.run(["git", "rev-parse", "HEAD"], cwd=REPO, capture_output=True, text=True,
-                                timeout=10, check=True).stdout.strip()
-        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], cwd=REPO,
-                               capture_output=True, text=True, timeout=10).stdout.strip()
-        versions["wavspa_commit"] = commit + ("+uncommitted" if dirty else "")
-    except (OSError, subprocess.SubprocessError):
-        versions["wavspa_commit"] = "unknown"
-    return versions
