@@ -74,6 +74,7 @@ import numpy as np
 
 from lra import analysis as an
 from lra.cli import run_main
+from lra.config import lookup
 from lra.provenance import hardware_description
 from wavspa_flax.errors import ConfigError, UserError
 
@@ -776,13 +777,14 @@ def _json_default(value):
 # Several runs compared
 
 
-def _lookup(config, dotted: str):
-    node = config
-    for part in dotted.split("."):
-        if not hasattr(node, "keys") or part not in node:
-            raise ConfigError(f"--group_by={dotted!r}: the run's config has no key {dotted!r}")
-        node = node[part]
-    return node
+_MISSING = object()
+
+
+def _group(config, dotted: str):
+    value = lookup(config, dotted, _MISSING)
+    if value is _MISSING:
+        raise ConfigError(f"--group_by={dotted!r}: the run's config has no key {dotted!r}")
+    return value
 
 
 def compare_rows(results: Sequence[dict], metrics: Sequence[str]) -> tuple[list[dict], list[dict]]:
@@ -960,7 +962,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         result = analyze_run(run, out, examples=args.examples, min_length=args.min_length, alphas=alphas,
                              level=args.level, plots=not args.no_plots, command=command)
         summary = run.summary or {}
-        result.update(group=str(_lookup(run.config, args.group_by)), seed=int(run.config.seed),
+        result.update(group=str(_group(run.config, args.group_by)), seed=int(run.config.seed),
                       test_accuracy=summary.get("test_accuracy_final_state" if args.state == "final"
                                                 else "test_accuracy", float("nan")),
                       steps=summary.get("steps_completed", run.step), wall_seconds=summary.get("wall_seconds"))

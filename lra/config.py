@@ -22,6 +22,7 @@ from collections.abc import Mapping
 from typing import Any
 
 import ml_collections
+from flax import traverse_util
 
 from lra.data import get_task
 from lra.data.pipeline import check_global_batch
@@ -149,14 +150,15 @@ def small_preset(*, data: Mapping | None = None, **top) -> dict[str, Any]:
     return {**preset, **{f"data.{k}": v for k, v in (data or {}).items()}, **top}
 
 
-def _flat_keys(config: ml_collections.ConfigDict, prefix: str = "") -> list[str]:
-    keys = []
-    for key, value in config.items():
-        if isinstance(value, ml_collections.ConfigDict):
-            keys += _flat_keys(value, f"{prefix}{key}.")
-        else:
-            keys.append(f"{prefix}{key}")
-    return keys
+def lookup(tree: Any, dotted: str, default: Any = None) -> Any:
+    """The value at ``dotted`` (e.g. ``'model.space.level'``) in a nested ConfigDict or mapping
+    (a run's config, a ``summary.json``); ``default`` where a part is missing."""
+    node = tree
+    for part in dotted.split("."):
+        if not hasattr(node, "keys") or part not in node:
+            return default
+        node = node[part]
+    return node
 
 
 def update(config: ml_collections.ConfigDict, values: Mapping[str, Any], source: str, prefix: str = "") -> None:
@@ -169,7 +171,7 @@ def update(config: ml_collections.ConfigDict, values: Mapping[str, Any], source:
             node = node.get(name) if isinstance(node, ml_collections.ConfigDict) else None
         if not isinstance(node, ml_collections.ConfigDict) or leaf not in node or isinstance(
                 node[leaf], ml_collections.ConfigDict):
-            known = [prefix + k for k in _flat_keys(config)]
+            known = [prefix + k for k in traverse_util.flatten_dict(config.to_dict(), sep=".")]
             raise ConfigError(f"unknown config key {prefix + dotted!r} (from {source})"
                               f"{did_you_mean(prefix + dotted, known)}")
         try:

@@ -48,6 +48,7 @@ from lra.paths import workdir_path
 from lra.preemption import PreemptionGuard
 from lra.provenance import hardware_description, software_versions
 from lra.steps import data_parallel, eval_step, make_key, replicate, train_step, unreplicate
+from lra.train.early_stopping import patience_steps, stops_early
 from wavspa_flax import build_model
 from wavspa_flax.errors import UserError
 
@@ -187,7 +188,7 @@ def train_and_evaluate(
     num_params = param_count(template.params)
     task = get_task(config.task)
     schedule = learning_rate_schedule(config)
-    patience = int(config.patience_fraction * config.num_train_steps)
+    patience = patience_steps(config)
     index_buckets = task.index_buckets(config.data) if task.index_buckets else 0
     p_train = data_parallel(functools.partial(train_step, accum_steps=config.grad_accum_steps), devices,
                             donate_argnums=(0,))
@@ -257,8 +258,7 @@ def train_and_evaluate(
                 if config.track_test:
                     tracked = evaluate(p_eval, rep_state.params, dataset, "test", config, devices)
                     writer.write(step, "test_tracked", _scalars(tracked))
-                if (config.early_stopping and patience and step >= config.min_steps
-                        and step - (loop.best_step or 0) >= patience):
+                if config.early_stopping and stops_early(step, loop.best_step, config.min_steps, patience):
                     stopping, loop.stop_reason = True, "early_stopping"
             if is_save or stopping:
                 save_to(store, step)
