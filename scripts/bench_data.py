@@ -13,15 +13,12 @@ from __future__ import annotations
 
 import argparse
 import os
-import sys
 import tempfile
 import time
 
 import numpy as np
 
-sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
-
-from lra.data import default_data_config, default_max_length, load_dataset  # noqa: E402
+from lra.data import default_data_config, default_max_length, load_dataset
 
 
 def make_config(task, data_dir, **data):
