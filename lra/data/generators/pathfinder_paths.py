@@ -33,7 +33,7 @@ def link_kernel(margin: int) -> np.ndarray:
     are linked, dx^2 + dy^2 <= (2m)^2 + 1. Consecutive dashes of a path are at most 2m apart
     (end to end, on a straight stretch); at m = 1 their drawn pixels are then mostly 1 or 2 apart
     along an axis with a sideways step of at most 1, seldom (2, 2) (_extend drops a candidate
-    whose pixels do not link to the last dash's; trade-off measured in `lra.data.pathfinder_gen`)."""
+    whose pixels do not link to the last dash's; trade-off measured in results/pathfinder_distractors.md)."""
     r = link_radius(margin)
     k = np.arange(-r, r + 1)
     return k[:, None] ** 2 + k[None, :] ** 2 <= (2 * margin) ** 2 + 1
