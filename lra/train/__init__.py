@@ -233,7 +233,7 @@ def train_and_evaluate(
             pending.append(metrics)
             window_steps += 1
             progress.update(1)
-            preempted = guard.stop_requested()
+            preempted = guard.stop_requested(step)
             is_last = step == config.num_train_steps
             is_eval = step % config.eval_every == 0 or is_last
             is_save = step % config.checkpoint_every == 0 or is_last or preempted
