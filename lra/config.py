@@ -16,11 +16,13 @@ preset and then the user's overrides, so a key set on the command line always wi
 from __future__ import annotations
 
 import dataclasses
+import functools
 import importlib.util
 from collections.abc import Mapping
 from typing import Any
 
 import ml_collections
+from flax import traverse_util
 
 from lra.data import get_task
 from lra.data.pipeline import check_global_batch
@@ -148,14 +150,15 @@ def small_preset(*, data: Mapping | None = None, **top) -> dict[str, Any]:
     return {**preset, **{f"data.{k}": v for k, v in (data or {}).items()}, **top}
 
 
-def _flat_keys(config: ml_collections.ConfigDict, prefix: str = "") -> list[str]:
-    keys = []
-    for key, value in config.items():
-        if isinstance(value, ml_collections.ConfigDict):
-            keys += _flat_keys(value, f"{prefix}{key}.")
-        else:
-            keys.append(f"{prefix}{key}")
-    return keys
+def lookup(tree: Any, dotted: str, default: Any = None) -> Any:
+    """The value at ``dotted`` (e.g. ``'model.space.level'``) in a nested ConfigDict or mapping
+    (a run's config, a ``summary.json``); ``default`` where a part is missing."""
+    node = tree
+    for part in dotted.split("."):
+        if not hasattr(node, "keys") or part not in node:
+            return default
+        node = node[part]
+    return node
 
 
 def update(config: ml_collections.ConfigDict, values: Mapping[str, Any], source: str, prefix: str = "") -> None:
@@ -168,7 +171,7 @@ def update(config: ml_collections.ConfigDict, values: Mapping[str, Any], source:
             node = node.get(name) if isinstance(node, ml_collections.ConfigDict) else None
         if not isinstance(node, ml_collections.ConfigDict) or leaf not in node or isinstance(
                 node[leaf], ml_collections.ConfigDict):
-            known = [prefix + k for k in _flat_keys(config)]
+            known = [prefix + k for k in traverse_util.flatten_dict(config.to_dict(), sep=".")]
             raise ConfigError(f"unknown config key {prefix + dotted!r} (from {source})"
                               f"{did_you_mean(prefix + dotted, known)}")
         try:
@@ -177,7 +180,9 @@ def update(config: ml_collections.ConfigDict, values: Mapping[str, Any], source:
             raise ConfigError(f"config.{prefix}{dotted} = {value!r} (from {source}): {error}") from None
 
 
+@functools.cache
 def _load_module(path: str):
+    """The config file ``path`` as a module, executed once per process."""
     module_spec = importlib.util.spec_from_file_location(f"_wavspa_config_{abs(hash(path))}", path)
     if module_spec is None or module_spec.loader is None:
         raise ConfigError(f"config file {path!r} not found (expected e.g. configs/listops.py)")
@@ -189,11 +194,13 @@ def _load_module(path: str):
     return module
 
 
-def load_config(spec: str, overrides: Mapping[str, Any] | None = None) -> ml_collections.ConfigDict:
+def load_config(spec: str, overrides: Mapping[str, Any] | None = None,
+                source: str = "the overrides") -> ml_collections.ConfigDict:
     """The resolved config of ``'configs/<task>.py[:<variant>]'`` with dotted ``overrides``.
 
     What ``--config=<spec> --config.<key>=<value> ...`` resolves to: the file's config, then its
-    ``SCALES`` preset for the scale (the override's, else the file's), then the overrides.
+    ``SCALES`` preset for the scale (the override's, else the file's), then the overrides (from
+    ``source``, named in errors).
     """
     path, _, arg = spec.partition(":")
     module = _load_module(path)
@@ -205,7 +212,7 @@ def load_config(spec: str, overrides: Mapping[str, Any] | None = None) -> ml_col
                           f"expected one of {SCALES}")
     if scale != "paper":
         update(config, getattr(module, "SCALES", {}).get(scale, {}), f"{path} SCALES[{scale!r}]")
-    update(config, overrides, "the overrides")
+    update(config, overrides, source)
     return config
 
 

@@ -4,7 +4,11 @@ The workdir may be a URI (``gs://bucket/run``, see :mod:`lra.paths`). Object sto
 append, so there ``metrics.jsonl`` is rewritten whole (earlier attempts' records first) after
 every record; TensorBoard event files go through tensorboardX's own ``gs://`` and ``s3://``
 writers (google-cloud-storage, boto3); for any other URI scheme TensorBoard is switched off with
-a warning rather than written somewhere else.
+a warning rather than written somewhere else. tensorboardX is imported at the first TensorBoard
+write (its event writer tries to import those cloud SDKs when they are installed).
+
+TensorBoard goes through tensorboardX rather than ``clu.metric_writers``: clu 0.0.12 (the newest
+release) imports TensorFlow for its summary writer, and ``clu.periodic_actions`` imports that.
 """
 
 from __future__ import annotations
@@ -13,8 +17,6 @@ import json
 import logging
 import math
 import os
-
-from tensorboardX import SummaryWriter
 
 from lra.paths import is_remote, workdir_path
 
@@ -41,7 +43,7 @@ class MetricWriter:
                         "directories (metrics.jsonl is written)", self.workdir)
             tensorboard = False
         self._tensorboard = tensorboard
-        self._writers: dict[str, SummaryWriter] = {}
+        self._writers: dict = {}
 
     def write(self, step: int, split: str, scalars: dict[str, float]) -> None:
         record = {"step": int(step), "split": split}
@@ -56,6 +58,8 @@ class MetricWriter:
         if self._tensorboard:
             writer = self._writers.get(split)
             if writer is None:
+                from tensorboardX import SummaryWriter
+
                 writer = self._writers[split] = SummaryWriter(str(self.workdir / "tensorboard" / split))
             for name, value in scalars.items():
                 writer.add_scalar(name, float(value), int(step))

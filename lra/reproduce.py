@@ -46,6 +46,7 @@ from lra.config import SCALES, load_config
 from lra.data import get_task
 from lra.data.dataset import check_data_available
 from lra.metrics import read_metrics
+from lra.train.early_stopping import patience_steps, stops_early
 from wavspa_flax.errors import UserError
 
 REPO = Path(__file__).resolve().parents[1]
@@ -54,10 +55,6 @@ CELL_KEYS = ("task", "attention", "space", "wavelet", "level", "init")
 AVERAGES = {"avg": ("listops", "text", "retrieval", "image", "pathfinder"),
             "avg_wo_r": ("listops", "text", "image", "pathfinder")}
 CI_LEVEL = 0.90
-
-
-class ReproduceError(UserError):
-    """A mistake in the reproduction command line or a table's sweep file."""
 
 
 # -- the grids (called by configs/sweeps/table<T>.py) --------------------------------------------
@@ -128,7 +125,7 @@ def replay_early_stopping(records: Sequence[Mapping], min_steps: int, patience: 
     for step in sorted(val):
         if val[step] > best:
             best, best_step = val[step], step
-        if patience and step >= min_steps and step - best_step >= patience:
+        if stops_early(step, best_step, min_steps, patience):
             stop = step
             break
     return {"test_accuracy": test.get(best_step), "best_step": best_step,
@@ -142,8 +139,7 @@ def run_result(run: sweep_lib.Run, root: Path) -> dict[str, Any] | None:
         return None
     summary = json.loads((folder / "summary.json").read_text())
     config = summary["config"]
-    replay = replay_early_stopping(read_metrics(folder), int(config["min_steps"]),
-                                   int(float(config["patience_fraction"]) * int(config["num_train_steps"])))
+    replay = replay_early_stopping(read_metrics(folder), int(config["min_steps"]), patience_steps(config))
     return {"summary": summary, "early_stopping": replay}
 
 
@@ -359,7 +355,7 @@ def _protocol_note(scale: str) -> str:
             "validation curve, with the test accuracy of the state it would have kept (the runs score the test "
             "split at every evaluation). Generated ListOps follows LRA's generator exactly (the release's task "
             "with fresh samples, at the preset's shorter lengths here); generated Pathfinder deviates from the "
-            "original as `lra/data/pathfinder_gen.py` documents.")
+            "original as `lra/data/generators/pathfinder.py` documents.")
 
 
 def _csv_value(value: Any) -> Any:

@@ -52,6 +52,7 @@ from pathlib import Path
 from typing import Any
 
 from lra.cli import run_main
+from lra.config import lookup
 from wavspa_flax.errors import UserError, did_you_mean
 
 BACKENDS = ("local", "ray", "commands")
@@ -283,11 +284,7 @@ def validate_runs(runs: Sequence[Run], shared: Sequence[tuple[str, str]]) -> Non
             config = lra_config.load_config(run.config, run.values)
             values = {}
             for key, text in shared:
-                node = config
-                for part in key.split(".")[:-1]:
-                    node = node.get(part) if hasattr(node, "get") else None
-                current = node.get(key.split(".")[-1]) if hasattr(node, "get") else None
-                values[key] = _parse_like(current, key, text)
+                values[key] = _parse_like(lookup(config, key), key, text)
             lra_config.update(config, values, "--set")
         except UserError as error:
             raise SweepError(f"run {run.config} [{run.describe()}]: {error}") from None
@@ -415,15 +412,6 @@ def print_commands(todo: Sequence[Run], root: str, argv_of, out) -> None:
 
 # -- aggregate -----------------------------------------------------------------------------------
 
-def _lookup(summary: Mapping, dotted: str) -> Any:
-    node: Any = summary
-    for part in dotted.split("."):
-        if not isinstance(node, Mapping) or part not in node:
-            return None
-        node = node[part]
-    return node
-
-
 def _is_number(value: Any) -> bool:
     return isinstance(value, (int, float)) and not isinstance(value, bool)
 
@@ -454,7 +442,7 @@ def aggregate(runs: Sequence[Run], root: Path, fields: Sequence[str] = ()) -> li
     summaries = {run: json.loads((run.workdir(root) / "summary.json").read_text())
                  for run in runs if finished(run, root)}
     for field in fields:
-        if summaries and all(_lookup(s, field) is None for s in summaries.values()):
+        if summaries and all(lookup(s, field) is None for s in summaries.values()):
             known = sorted({k for s in summaries.values() for k in s})
             raise SweepError(f"--fields: no finished run has the summary field {field!r}{did_you_mean(field, known)}")
     rows = []
@@ -472,7 +460,7 @@ def aggregate(runs: Sequence[Run], root: Path, fields: Sequence[str] = ()) -> li
             "wall_seconds_mean": _mean([s.get("wall_seconds") for s in done]),
         }
         for field in fields:
-            row[field] = _combine([_lookup(s, field) for s in done])
+            row[field] = _combine([lookup(s, field) for s in done])
         row["missing_runs"] = ";".join(r.folder() for r in members if r not in summaries)
         rows.append(row)
     return rows

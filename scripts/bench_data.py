@@ -13,15 +13,12 @@ from __future__ import annotations
 
 import argparse
 import os
-import sys
 import tempfile
 import time
 
 import numpy as np
 
-sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
-
-from lra.data import default_data_config, default_max_length, load_dataset  # noqa: E402
+from lra.data import default_data_config, default_max_length, load_dataset
 
 
 def make_config(task, data_dir, **data):
@@ -85,12 +82,12 @@ def bench(task, root, args):
         # generate first, timed on its own (load_dataset then finds the manifest and skips it)
         t = time.perf_counter()
         if task == "listops":
-            from lra.data.listops_gen import generate_listops
+            from lra.data.generators.listops import generate_listops
 
             d = cfg.data
             generate_listops(root, 0, d.num_train, d.num_val, d.num_test, d.min_tokens, d.max_tokens)
         elif task == "pathfinder":
-            from lra.data.pathfinder_gen import generate_pathfinder
+            from lra.data.generators.pathfinder import generate_pathfinder
 
             d = cfg.data
             generate_pathfinder(root, 0, d.resolution, d.difficulty, d.num_train + d.num_val + d.num_test)

@@ -6,47 +6,39 @@ For each difficulty, images 0..N-1 of a set are drawn as `generate_pathfinder` d
              label 0 / label 1 (they should agree: a difference is a cue a model could use), and
              % of images with none
   redraws    attempts thrown away per image: placement (the paths did not fit), check (the drawn
-             pixels failed the label check, or, since the spacing change, linked two paths: "of
-             them merged"; "-" where the generator does not count it)
+             pixels failed the label check, or linked two paths: "of them merged")
   failures   images for which generate_image gave up (RuntimeError after its max_tries)
   straight   % of junctions (between consecutive dashes) where a path runs straight on, over all
              paths, and over the targets of label-0 / label-1 images (they should agree too)
   ms/image   process CPU time per image, including the first images' stamp-cache misses
 
---before REV measures the generator of git revision REV as well (its `lra` package is
-extracted to a temporary folder with `git archive` and measured in a child process), for a
-side-by-side table. --link-sq lists what-if link rules, measured on --sweep-images images: the
-largest squared distance between two drawn pixels that count as linked (8 = Chebyshev 2, the
-rule before the change; 5 = the rule now; 4; 2 = the 8 neighbours), used both by the label check
-and for the spacing of paths (the two are one rule). Usage:
+--link-sq lists what-if link rules, measured on --sweep-images images: the largest squared
+distance between two drawn pixels that count as linked (8 = Chebyshev 2; 5 = the generator's rule;
+4; 2 = the 8 neighbours), used both by the label check and for the spacing of paths (the two are
+one rule). Usage:
 
-    python scripts/measure_pathfinder.py --images 300 --before 72b69b6 --link-sq 8,5,4,2 \\
-        --sweep-images 60 --out results/pathfinder_distractors.md
+    python scripts/measure_pathfinder.py --images 300 --link-sq 8,5,4,2 --sweep-images 60 \\
+        --out results/pathfinder_distractors.md
 """
 from __future__ import annotations
 
 import argparse
 import datetime
-import io
-import json
 import os
-import platform
-import subprocess
 import sys
-import tarfile
-import tempfile
 import time
 
 import numpy as np
 
-REPO = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..")
+from lra.provenance import hardware_description, software_versions
+
 DIFFICULTIES = ("easy", "intermediate", "hard")
 
 
 def measure(resolution: int, images: int, seed: int, link_sq: int | None = None) -> list[dict]:
     """One row per difficulty (see the module docstring). link_sq: a what-if link rule."""
-    from lra.data import pathfinder_gen as gen
-    from lra.data import pathfinder_paths as paths
+    from lra.data.generators import pathfinder as gen
+    from lra.data.generators import pathfinder_paths as paths
 
     if link_sq is not None:
         def kernel(margin: int) -> np.ndarray:
@@ -87,8 +79,7 @@ def measure(resolution: int, images: int, seed: int, link_sq: int | None = None)
                     straight["all"] += runs
                     if i < 2:
                         straight[label] += runs
-                if "redraws" in debug:  # the generator before the spacing change does not count them
-                    merged = (merged or 0) + debug["redraws"]["merged"]
+                merged = (merged or 0) + debug["redraws"]["merged"]
             seconds = time.process_time() - start
             placed_a, labels_a = np.array(placed), np.array(labels)
             ok = len(placed)
@@ -124,29 +115,6 @@ def percent(flags: list[int]) -> float:
     return 100.0 * float(np.mean(flags)) if flags else float("nan")
 
 
-def measure_revision(rev: str, args) -> list[dict]:
-    """measure() run on the `lra` package of git revision `rev`, in a child process."""
-    archive = subprocess.run(["git", "-C", REPO, "archive", rev, "lra"], check=True, capture_output=True).stdout
-    with tempfile.TemporaryDirectory() as tmp:
-        with tarfile.open(fileobj=io.BytesIO(archive)) as tar:
-            tar.extractall(tmp)
-        out = subprocess.run([sys.executable, os.path.abspath(__file__), "--code", tmp, "--json",
-                              "--images", str(args.images), "--seed", str(args.seed),
-                              "--resolution", str(args.resolution)], check=True, capture_output=True, text=True)
-    return json.loads(out.stdout)
-
-
-def hardware() -> str:
-    model = platform.processor() or platform.machine()
-    try:
-        with open("/proc/cpuinfo") as f:
-            model = next((line.split(":", 1)[1].strip() for line in f if line.startswith("model name")), model)
-    except OSError:
-        pass
-    load = os.getloadavg() if hasattr(os, "getloadavg") else (float("nan"),) * 3
-    return f"{os.cpu_count()}-core CPU ({model}), load average at start {load[0]:.2f} {load[1]:.2f} {load[2]:.2f}"
-
-
 def cells(row: dict) -> list[str]:
     lo, hi = row["mean_label"]
     merged = "-" if row["merged_redraws"] is None else f"{row['merged_redraws']:.2f}"
@@ -156,66 +124,43 @@ def cells(row: dict) -> list[str]:
             f"{row['straight_pct']:.1f}", f"{t0:.1f} / {t1:.1f}", f"{row['ms']:.1f}"]
 
 
-def revision(rev: str) -> str:
-    """Short hash of `rev`."""
-    return subprocess.run(["git", "-C", REPO, "rev-parse", "--short", rev], capture_output=True,
-                          text=True).stdout.strip()
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--images", type=int, default=300, help="images per difficulty")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--resolution", type=int, default=32)
-    parser.add_argument("--before", default=None, help="git revision to measure side by side")
     parser.add_argument("--link-sq", default="", help="comma-separated what-if link rules (squared distances)")
     parser.add_argument("--sweep-images", type=int, default=100, help="images per difficulty for --link-sq")
     parser.add_argument("--out", default=None, help="also write the tables (markdown) here")
-    parser.add_argument("--code", default=None, help=argparse.SUPPRESS)  # child: import lra from here
-    parser.add_argument("--json", action="store_true", help=argparse.SUPPRESS)  # child: rows as JSON
     args = parser.parse_args()
-    sys.path.insert(0, args.code or REPO)
-    if args.json:
-        print(json.dumps(measure(args.resolution, args.images, args.seed)))
-        return
 
     when = datetime.datetime.now().isoformat(timespec="seconds")
-    where = hardware()
     after = measure(args.resolution, args.images, args.seed)
-    before = measure_revision(args.before, args) if args.before else None
     sweep = [row for sq in args.link_sq.split(",") if sq.strip()
              for row in measure(args.resolution, args.sweep_images, args.seed, int(sq))]
 
     head = ["placed (mean)", "label 0 / 1", "% none", "placement redraws", "check redraws", "of them merged",
             "failures", "% straight", "targets: label 0 / 1", "ms/image"]
-    dirty = subprocess.run(["git", "-C", REPO, "status", "--porcelain", "lra"], capture_output=True, text=True).stdout
-    tree = f"this tree, {revision('HEAD')}" + (" with uncommitted changes to lra/" if dirty.strip() else "")
+    tree = f"commit {software_versions()['wavspa_commit']}"
     lines = [
         "# Pathfinder generator: placed distractors per difficulty",
         "",
         f"- command: `python {' '.join(sys.argv)}`",
-        f"- date: {when}; hardware: {where}; one process",
+        f"- date: {when}; hardware: {hardware_description()}; load average at start "
+        f"{' '.join(f'{x:.2f}' for x in os.getloadavg())}; one process",
         f"- resolution {args.resolution}, seed {args.seed}, images 0..{args.images - 1} of each difficulty "
         "(as `generate_pathfinder` draws them); counts as in `scripts/measure_pathfinder.py`'s docstring "
         "(redraws: attempts thrown away per image)",
-        "- why the link rule is what it is: the spacing trade-off in the `lra.data.pathfinder_gen` docstring",
+        "- why the link rule is what it is: the spacing trade-off in the `lra.data.generators.pathfinder` docstring",
         "",
     ]
-    if before:
-        lines += [f"## Before ({revision(args.before)}) and after ({tree})", "",
-                  "| difficulty | budget | | " + " | ".join(head) + " |",
-                  "| --- | ---: | --- |" + " ---: |" * len(head)]
-        for b, a in zip(before, after):
-            lines.append(f"| {a['difficulty']} | {a['budget']} | before | " + " | ".join(cells(b)) + " |")
-            lines.append("| | | after | " + " | ".join(cells(a)) + " |")
-    else:
-        lines += [f"## {tree}", "", "| difficulty | budget | " + " | ".join(head) + " |",
-                  "| --- | ---: |" + " ---: |" * len(head)]
-        lines += [f"| {a['difficulty']} | {a['budget']} | " + " | ".join(cells(a)) + " |" for a in after]
+    lines += [f"## {tree}", "", "| difficulty | budget | " + " | ".join(head) + " |",
+              "| --- | ---: |" + " ---: |" * len(head)]
+    lines += [f"| {a['difficulty']} | {a['budget']} | " + " | ".join(cells(a)) + " |" for a in after]
     if sweep:
         lines += ["", f"## What-if link rules ({tree}, {args.sweep_images} images per difficulty)", "",
                   "link: the largest squared distance at which two drawn pixels count as linked; the same "
-                  "rule sets the spacing of paths (8 = Chebyshev 2, the rule before; 5 = the rule now).", "",
+                  "rule sets the spacing of paths (8 = Chebyshev 2; 5 = the generator's rule).", "",
                   "| link | difficulty | " + " | ".join(head) + " |",
                   "| ---: | --- |" + " ---: |" * len(head)]
         for row in sweep:

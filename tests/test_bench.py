@@ -8,7 +8,7 @@ import csv
 import pytest
 
 from lra import bench
-from lra.bench_suites import write_report
+from lra.bench.report import write_report
 
 TINY = ["--set", "model.num_layers=1", "--set", "model.emb_dim=16", "--set", "model.qkv_dim=16",
         "--set", "model.mlp_dim=32", "--reps", "1", "--host", "smoke"]

@@ -1,6 +1,6 @@
 """Errors that report a user's mistake (a config key, a name, a value) in one line.
 
-``lra.main`` ends the command with ``error: <message>`` for any :class:`UserError`, without a
+``lra.train.cli`` ends the command with ``error: <message>`` for any :class:`UserError`, without a
 traceback (``WAVSPA_TRACEBACK=1`` shows it). Every message names the key or file and the fix.
 """
 

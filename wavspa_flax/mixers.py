@@ -111,11 +111,6 @@ class WaveletMixing(nn.Module):
         return seq_waverec(mixed, wavelet=self.wavelet, mode=self.mode, length=n).astype(self.dtype)
 
 
-def validate_mixer(cfg) -> None:
-    """Check ``cfg.mixer`` (``cfg`` = ``config.model``) and the mixing options."""
-    MIXERS.validate(cfg.mixer, cfg.mixing)
-
-
 def mixer_factory(cfg, dtype=jnp.float32) -> ModuleFactory:
     """The block mixer for ``cfg`` = ``config.model``."""
     if cfg.mixer == ATTENTION_MIXER:

@@ -6,7 +6,8 @@ Pathfinder, LEGO) and the batch pipeline (README "Batch contract").
     ds.eval_batches(split, global_batch_size, num_devices)              # one pass, tail kept
 
 Every module of this package is imported here, so a task registers itself by its own
-``register_task(TaskSpec(...))`` (see :mod:`lra.data.tasks`).
+``register_task(TaskSpec(...))`` (see :mod:`lra.data.tasks`); the offline generators
+(:mod:`lra.data.generators`) are a subpackage, imported only when a set is generated.
 """
 import importlib
 import pkgutil
@@ -25,7 +26,8 @@ from lra.data.tasks import (
 )
 
 for _module in pkgutil.iter_modules(__path__):
-    importlib.import_module(f"{__name__}.{_module.name}")
+    if not _module.ispkg:
+        importlib.import_module(f"{__name__}.{_module.name}")
 
 __all__ = [
     "DataError", "Dataset", "TaskInfo", "TaskSpec", "default_data_config", "default_max_length", "get_task",

@@ -3,7 +3,6 @@ truncation counter ("longer than max length -> truncated and counted, reported o
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
 
 import numpy as np
 
@@ -43,15 +42,3 @@ class Truncations:
                 "%s: %d sequence(s) longer than max_length=%d were truncated (longest %d tokens)",
                 self.what, self.count, self.max_length, self.longest,
             )
-
-
-def pack_rows(rows: Sequence[np.ndarray], out: np.ndarray, start: int = 0) -> np.ndarray:
-    """Writes variable-length rows into out[start:start+len(rows), :len(row)] (rest stays pad).
-
-    out: [N, n] array already filled with PAD_ID. Returns lengths int32 [len(rows)].
-    """
-    lengths = np.empty(len(rows), np.int32)
-    for i, row in enumerate(rows):
-        out[start + i, : len(row)] = row
-        lengths[i] = len(row)
-    return lengths

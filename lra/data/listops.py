@@ -1,4 +1,5 @@
-"""ListOps: the expression evaluator, the token vocabulary and the release TSV loader.
+"""ListOps: the token vocabulary and the release TSV loader (the language and the generator are
+:mod:`lra.data.generators.listops`).
 
 Format (LRA release `listops-1000/basic_{train,val,test}.tsv`): tab-separated, header row
 `Source\\tTarget`; Source is a prefix expression in which every binary-tree node is wrapped in
@@ -12,7 +13,6 @@ An unknown token is an error (with file:line), not an OOV id.
 from __future__ import annotations
 
 import os
-from collections.abc import Sequence
 
 import numpy as np
 
@@ -20,72 +20,22 @@ from lra.data.cache import ArrayBuilder
 from lra.data.dataset import line_file_splits
 from lra.data.encoding import Truncations
 from lra.data.errors import RELEASE_HINT, DataError, where
+from lra.data.generators.listops import (
+    CLOSE,
+    DIGITS,
+    OPERATORS,
+    RELEASE_SUBDIR,
+    SPLIT_FILES,
+    generate_listops,
+)
 from lra.data.release import resolve_release_dir
 from lra.data.tasks import TaskSpec, register_task
 from lra.data.tsv import count_rows, tsv_rows
 
-OPERATORS = ("[MIN", "[MAX", "[MED", "[SM")
-CLOSE = "]"
-DIGITS = tuple(str(d) for d in range(10))
-_OPERATOR_SET = frozenset(OPERATORS)
-_DIGIT_SET = frozenset(DIGITS)
 LISTOPS_TOKENS = tuple(sorted(DIGITS + OPERATORS + (CLOSE,)))
 LISTOPS_VOCAB_SIZE = len(LISTOPS_TOKENS) + 1  # + pad
 NUM_CLASSES = 10
 HEADER = b"Source\tTarget"
-SPLIT_FILES = {"train": "basic_train.tsv", "val": "basic_val.tsv", "test": "basic_test.tsv"}
-
-
-def apply_operator(op: str, args: Sequence[int]) -> int:
-    """Value of one operator node. MED = int(numpy.median(args)) as in LRA: the mean of the two
-    middle values, truncated, for an even count. SM = sum mod 10."""
-    if not args:
-        raise ValueError(f"operator {op} has no arguments")
-    if op == "[MIN":
-        return min(args)
-    if op == "[MAX":
-        return max(args)
-    if op == "[SM":
-        return sum(args) % 10
-    if op == "[MED":
-        s = sorted(args)
-        mid = len(s) // 2
-        return s[mid] if len(s) % 2 else (s[mid - 1] + s[mid]) // 2
-    raise ValueError(f"unknown operator {op!r}")
-
-
-def evaluate_listops(tokens: Sequence[str]) -> int:
-    """Value of a ListOps expression given as tokens (parentheses allowed and ignored).
-
-    A stack of open operator frames; `]` closes the innermost one. Raises ValueError on a
-    malformed expression.
-    """
-    frames: list[tuple[str, list[int]]] = []
-    result = None
-    for tok in tokens:
-        if tok == "(" or tok == ")":
-            continue
-        if tok in _OPERATOR_SET:
-            frames.append((tok, []))
-            continue
-        if tok == CLOSE:
-            if not frames:
-                raise ValueError("']' without an open operator")
-            op, args = frames.pop()
-            value = apply_operator(op, args)
-        elif tok in _DIGIT_SET:
-            value = int(tok)
-        else:
-            raise ValueError(f"unknown token {tok!r}")
-        if frames:
-            frames[-1][1].append(value)
-        elif result is None:
-            result = value
-        else:
-            raise ValueError("more than one top-level expression")
-    if frames or result is None:
-        raise ValueError("unterminated or empty expression")
-    return result
 
 
 # Compact encoding: every token becomes one byte, then a 256-entry table maps bytes to ids.
@@ -107,11 +57,6 @@ def encode_listops(source: bytes) -> np.ndarray | None:
     if len(ids) != num_tokens or (ids == 255).any():
         return None
     return ids
-
-
-def decode_listops(ids: np.ndarray) -> list[str]:
-    """ids -> token strings (pad dropped)."""
-    return [LISTOPS_TOKENS[i - 1] for i in ids if i]
 
 
 def read_listops_tsv(path: str, max_length: int, limit: int, builder: ArrayBuilder) -> tuple[int, dict]:
@@ -151,24 +96,20 @@ def read_listops_tsv(path: str, max_length: int, limit: int, builder: ArrayBuild
 
 def load_listops(config, info, root, cache_root):
     """The three ListOps splits: generated offline (``data.source=generate``) or the release's TSVs."""
-    from lra.data import listops_gen
-
     d = config.data
     if d.source == "generate":
-        folder = listops_gen.generate_listops(
+        folder = generate_listops(
             root, int(d.generator_seed), int(d.num_train), int(d.num_val), int(d.num_test),
             int(d.min_tokens), int(d.max_tokens), int(d.max_depth), int(d.max_args))
     else:
-        folder = resolve_release_dir(info.name, root, listops_gen.RELEASE_SUBDIR, list(SPLIT_FILES.values()))
+        folder = resolve_release_dir(info.name, root, RELEASE_SUBDIR, list(SPLIT_FILES.values()))
     files = {s: os.path.join(folder, f) for s, f in SPLIT_FILES.items()}
     return line_file_splits(config, info, cache_root, files,
                             lambda p, s, lim, b: read_listops_tsv(p, info.max_length, lim, b))
 
 
 def locate_listops(config, root) -> None:
-    from lra.data import listops_gen
-
-    resolve_release_dir("listops", root, listops_gen.RELEASE_SUBDIR, list(SPLIT_FILES.values()))
+    resolve_release_dir("listops", root, RELEASE_SUBDIR, list(SPLIT_FILES.values()))
 
 
 register_task(TaskSpec(

@@ -26,6 +26,7 @@ from PIL import Image
 from lra.data.cache import ArrayBuilder, cached_build, fingerprint
 from lra.data.dataset import split_limit
 from lra.data.errors import RELEASE_HINT, DataError, where
+from lra.data.generators.pathfinder_settings import PATHFINDER_DIFFICULTIES, PATHFINDER_RESOLUTIONS
 from lra.data.pipeline import SPLITS
 from lra.data.release import resolve_release_dir
 from lra.data.tasks import TaskSpec, register_task
@@ -33,13 +34,6 @@ from wavspa_flax.errors import ConfigError
 
 log = logging.getLogger("lra.data")
 
-# Difficulty names -> release folder names (contour length 6 / 9 / 14).
-PATHFINDER_DIFFICULTIES = {
-    "easy": "curv_baseline",
-    "intermediate": "curv_contour_length_9",
-    "hard": "curv_contour_length_14",
-}
-PATHFINDER_RESOLUTIONS = (32, 64, 128)
 
 
 class MetaRow(NamedTuple):
@@ -167,7 +161,7 @@ def load_pathfinder(config, info, root, cache_root):
     res = int(d.resolution)
     folder_name = pathfinder_folder(str(d.difficulty))
     if d.source == "generate":
-        from lra.data import pathfinder_gen
+        from lra.data.generators import pathfinder as pathfinder_gen
 
         n_train, n_val, n_test = int(d.num_train), int(d.num_val), int(d.num_test)
         total = n_train + n_val + n_test

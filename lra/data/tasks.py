@@ -26,9 +26,8 @@ from typing import Any, NamedTuple
 
 import ml_collections
 
+from wavspa_flax.config import TASK_KINDS
 from wavspa_flax.errors import ConfigError, did_you_mean
-
-TASK_KINDS = ("classification", "dual", "token")
 
 
 class TaskInfo(NamedTuple):
@@ -99,10 +98,6 @@ def register_task(spec: TaskSpec) -> TaskSpec:
         raise ValueError(f"task {spec.name!r}: kind {spec.kind!r} is not one of {TASK_KINDS}")
     _TASKS[spec.name] = spec
     return spec
-
-
-def unregister_task(name: str) -> None:
-    _TASKS.pop(name)
 
 
 def task_names() -> tuple[str, ...]:

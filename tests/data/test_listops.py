@@ -10,8 +10,14 @@ import numpy as np
 import pytest
 
 from lra.data import DataError, load_dataset
-from lra.data.listops import LISTOPS_TOKENS, evaluate_listops
-from lra.data.listops_gen import expression_length, generate_listops, render, sample_expressions
+from lra.data.generators.listops import (
+    evaluate_listops,
+    expression_length,
+    generate_listops,
+    render,
+    sample_expressions,
+)
+from lra.data.listops import LISTOPS_TOKENS
 
 from .helpers import make_config
 
@@ -208,7 +214,7 @@ def test_limit_keeps_first_rows(tmp_path):
 
 def test_random_expressions_match_on_the_long_lra_range():
     rng = random.Random(0)
-    from lra.data.listops_gen import random_expression
+    from lra.data.generators.listops import random_expression
 
     kept = 0
     while kept < 3:

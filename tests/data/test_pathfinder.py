@@ -14,8 +14,8 @@ import pytest
 from PIL import Image
 
 from lra.data import DataError, load_dataset
-from lra.data import pathfinder_gen as gen
-from lra.data import pathfinder_paths as paths
+from lra.data.generators import pathfinder as gen
+from lra.data.generators import pathfinder_paths as paths
 
 from .helpers import make_config
 

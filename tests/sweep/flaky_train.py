@@ -10,7 +10,7 @@ import sys
 from pathlib import Path
 
 import lra.train
-from lra import main
+from lra.train import cli as main
 
 _train_and_evaluate = lra.train.train_and_evaluate
 
@@ -25,7 +25,7 @@ def _fail_once(config, workdir, **kwargs):
     sys.exit(f"error: injected failure after the checkpoint of step {result.summary['steps_completed']}")
 
 
-lra.train.train_and_evaluate = _fail_once  # lra.main looks it up when it runs
+lra.train.train_and_evaluate = _fail_once  # lra.train.cli looks it up when it runs
 
 if __name__ == "__main__":
     main.run()

@@ -29,6 +29,7 @@ coefficients are zeroed before the backward transform.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from typing import Any, NamedTuple
 
@@ -56,52 +57,47 @@ class Transform(NamedTuple):
 
 # Jitted entry points into the wavelet library (sequence axis -2, masks along -1). Under an outer
 # jit they are inlined; used eagerly (tests, notebooks) each compiles once per shape instead of
-# op by op. ``bank`` is a FilterBank of arrays or None (then the static pywt name ``wavelet``).
-_STATIC = ("wavelet", "level", "mode", "channel_axis", "length", "shape", "filter_length", "taps")
+# op by op. ``bank`` is a FilterBank of arrays or None (then the static pywt name ``wavelet``);
+# the keyword-only arguments are static (names, levels, modes, lengths, shapes).
 
 
-def _jit(fn):
-    names = set(fn.__code__.co_varnames[: fn.__code__.co_argcount + fn.__code__.co_kwonlyargcount])
-    return jax.jit(fn, static_argnames=tuple(n for n in _STATIC if n in names))
-
-
-@_jit
+@functools.partial(jax.jit, static_argnames=("wavelet", "level", "mode", "channel_axis"))
 def seq_wavedec(x, bank=None, *, wavelet=None, level, mode, channel_axis=None):
     return wl.wavedec(x, wavelet if bank is None else bank, level, axis=-2, mode=mode, channel_axis=channel_axis)
 
 
-@_jit
+@functools.partial(jax.jit, static_argnames=("wavelet", "mode", "channel_axis", "length"))
 def seq_waverec(coeffs, bank=None, *, wavelet=None, mode, channel_axis=None, length):
     return wl.waverec(coeffs, wavelet if bank is None else bank, axis=-2, mode=mode, channel_axis=channel_axis,
                       length=length)
 
 
-@_jit
+@functools.partial(jax.jit, static_argnames=("wavelet", "level", "mode"))
 def seq_wavedec2(x, *, wavelet, level, mode):
     return wl.wavedec2(x, wavelet, level, axes=(-2, -1), mode=mode)
 
 
-@_jit
+@functools.partial(jax.jit, static_argnames=("wavelet", "mode", "shape"))
 def seq_waverec2(coeffs, *, wavelet, mode, shape):
     return wl.waverec2(coeffs, wavelet, axes=(-2, -1), mode=mode, shape=shape)
 
 
-@_jit
+@functools.partial(jax.jit, static_argnames=("filter_length", "level", "mode"))
 def support_masks(mask, *, filter_length, level, mode):
     return wl.coefficient_support_masks(mask, filter_length, level, axis=-1, mode=mode)
 
 
-@_jit
+@functools.partial(jax.jit, static_argnames=("level", "channel_axis"))
 def seq_lifting_dec(x, predict=None, update=None, *, level, channel_axis=None):
     return wl.lifting_dec(x, level, axis=-2, predict=predict, update=update, channel_axis=channel_axis)
 
 
-@_jit
+@functools.partial(jax.jit, static_argnames=("channel_axis", "length"))
 def seq_lifting_rec(coeffs, predict=None, update=None, *, channel_axis=None, length):
     return wl.lifting_rec(coeffs, axis=-2, predict=predict, update=update, channel_axis=channel_axis, length=length)
 
 
-@_jit
+@functools.partial(jax.jit, static_argnames=("level", "taps"))
 def lifting_masks(mask, *, level, taps):
     return wl.lifting_support_masks(mask, level, axis=-1, predict_length=taps, update_length=taps)
 

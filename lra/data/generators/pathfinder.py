@@ -12,8 +12,8 @@ One image (resolution R, antialias factor aa, margin m drawn per image, label dr
     last dashes (1, 2, 3, ... on repeated dead ends) within a budget.
   * two target paths of `contour_length` dashes: target 0 from a seed at least 2 * seed_distance
     from the border (where the canvas allows), target 1 from a seed seed_distance away from it.
-    Deviation: target 0 is grown in full before target 1 (the original alternates); at LRA-32
-    density with the earlier, wider spacing, alternating growth failed about twice as often.
+    Deviation: target 0 is grown in full before target 1 (the original alternates): at LRA-32
+    density alternating growth fails more often.
   * markers: discs of radius `marker_radius` on the origin tip of a random target o and on the
     terminal tip of target o (label 1) or of the other target (label 0), as in the original.
   * `num_distractors` distractor paths of `distractor_length` dashes from random free seeds
@@ -42,36 +42,13 @@ Deliberate deviation, so that the label is recoverable from the pixels:
 The original keeps paddles only about a margin apart (masks dilated by m), closer than its own
 gaps (up to 2m), so no linking rule recovers all its labels from the pixels.
 
-Spacing trade-off, measured at resolution 32, seed 0, on a 2-core CPU in one process
-(`python scripts/measure_pathfinder.py --images 300 --before 72b69b6 --link-sq 8,5,4,2
---sweep-images 60`, results/pathfinder_distractors.md; 300 images per difficulty, 60 where marked).
-"link" is the largest squared distance between linked pixels; it sets both the clearance between
-paths and the widest gap allowed inside a path. Redraws are attempts thrown away per image;
-"straight" is the share of junctions where a path runs straight on (a measure of how much the
-rule bends the original's path geometry).
-
-    spacing                                placed of 10 / 6 / 5      hard: none  check redraws  straight
-    before: support = pixels within         9.07 / 4.58 / 1.72            2.0%  0.07           14.5%
-      thickness/2 + 0.75 px, Chebyshev 2m
-    rendered supports, link 8 (Chebyshev)   9.95 / 5.45 / 2.62 (60)         0%  0.08           12.8%
-    rendered supports, link 5 (chosen)      9.98 / 5.75 / 2.96            0.3%  0.21           14.0%
-    link 4 (Euclidean 2)                   10.00 / 5.78 / 3.47 (60)         0%  0.35           11.3%
-    link 2 (the 8 neighbours)              10.00 / 5.45 / 2.63 (60)         0%  0.38 (+13.7     4.0%
-                                                                                placement)
-
-Link 5 is the smallest rule that bridges the gaps of the original's geometry: with link 4 a
-straight junction whose pixels sit a knight's move apart is no longer allowed (straight junctions
-11% instead of 14%), with link 2 nearly none is (4%) and hard images need 14 placement redraws.
-Without the junction rule (as at ac91802) a tighter rule was paid for in redraws of label-1
-images whose target had an unbridged gap instead (link 4: about 4 per image, and label-1 images
-kept more distractors than label-0 ones, 3.72 against 3.46 at hard: cues other than
-connectivity), and even link 5 left 44 of the 493 paths of the test sample drawn broken (the
-marked target of a label-1 image was the only path sure to be whole). Link 5 now redraws 0.09 (easy) to 0.21 (hard)
-times per image, mostly (three quarters or more) because two paths' spill linked them; distractor
-counts and straight shares agree between labels (hard: 2.91 / 3.01 placed). Time: about 6-10 ms
-per image against 4-7 before, the first difficulty paying most of the stamp cache's fills.
-(The outside review that prompted the change estimated ~3.1 distractors at hard for the
-original's clearance of about one margin.)
+Why link 5 (the largest squared distance between linked pixels; it sets both the clearance
+between paths and the widest gap allowed inside a path): it is the smallest rule that bridges the
+gaps of the original's geometry. With link 4 a straight junction whose pixels sit a knight's move
+apart is no longer allowed (fewer straight runs), with link 2 nearly none is and hard images need
+many placement redraws; a wider rule keeps paths further apart and places fewer distractors.
+The measurements behind the choice (distractors placed, redraws, straight junctions per rule)
+are in results/pathfinder_distractors.md (`python scripts/measure_pathfinder.py`).
 
 Output is the release layout read by `lra.data.pathfinder`: `<root>/pathfinder<R>/<difficulty>/
 imgs/<batch>/sample_<k>.png` (8-bit grey) and `metadata/<batch>.npy` as text lines with the 11
@@ -84,7 +61,7 @@ from __future__ import annotations
 import math
 import os
 import random
-from dataclasses import asdict, dataclass
+from dataclasses import asdict
 
 import numpy as np
 from PIL import Image
@@ -92,56 +69,12 @@ from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import connected_components
 
 from lra.data.generated import atomic_write_text, ensure_generated
-from lra.data.pathfinder import PATHFINDER_DIFFICULTIES
-from lra.data.pathfinder_paths import LIT_THRESHOLD, draw, link_kernel, place_paths
+from lra.data.generators.pathfinder_paths import LIT_THRESHOLD, draw, link_kernel, place_paths
+from lra.data.generators.pathfinder_settings import PATHFINDER_DIFFICULTIES, PathfinderParams, lra_params
 
-CONTOUR_LENGTHS = {"curv_baseline": 6, "curv_contour_length_9": 9, "curv_contour_length_14": 14}
 IMAGES_PER_BATCH = 1000     # images per imgs/<batch>/ folder
 CHUNK = 100                 # images per parallel work unit
 PARALLEL_MIN_IMAGES = 2000  # smaller sets are drawn in-process (spawning workers costs seconds)
-
-
-@dataclass(frozen=True)
-class PathfinderParams:
-    """Drawing parameters of one resolution/difficulty (LRA's table; see module docstring)."""
-
-    resolution: int
-    padding: int
-    antialias: int
-    margins: tuple
-    seed_distance: float
-    marker_radius: float
-    paddle_length: float
-    thickness: float
-    continuity: float
-    snake_contrast: float
-    paddle_contrast: float
-    contour_length: int
-    distractor_length: int
-    num_distractors: int
-
-
-# resolution -> (padding, antialias, margins, seed_distance, marker_radius, paddle_length,
-#                thickness, continuity, snake_contrast, paddle_contrast, distractor budget)
-_LRA_SETTINGS = {
-    32: (1, 2, (1,), 7, 1.5, 2, 0.5, 1.0, 2.0, 0.75, 20),
-    64: (1, 2, (1,), 12, 2.5, 5, 1.0, 1.8, 0.8, 1.0, 22),
-    128: (1, 2, (2, 3), 20, 3.0, 5, 1.5, 1.8, 0.9, 1.0, 35),
-}
-
-
-def lra_params(resolution: int, difficulty: str) -> PathfinderParams:
-    """LRA's parameters for a resolution (32, 64, 128) and difficulty folder or name.
-
-    distractor_length = contour_length // 3 and num_distractors = budget // distractor_length,
-    recomputed per difficulty (the original's choice here is not recorded).
-    """
-    folder = PATHFINDER_DIFFICULTIES.get(difficulty, difficulty)
-    contour = CONTOUR_LENGTHS[folder]
-    pad, aa, margins, seed_d, marker, length, thick, cont, snake_c, paddle_c, budget = _LRA_SETTINGS[resolution]
-    dlen = contour // 3
-    return PathfinderParams(resolution, pad, aa, margins, seed_d, marker, length, thick, cont, snake_c,
-                            paddle_c, contour, dlen, budget // dlen)
 
 
 def _byte_scale(img: np.ndarray, lo: float, hi: float) -> np.ndarray:

@@ -1,4 +1,5 @@
-"""Offline ListOps generator with the semantics of LRA's `listops.py`.
+"""The ListOps language (operators, evaluation, the release's files) and an offline generator with
+the semantics of LRA's `listops.py`.
 
 A node at depth < max_depth becomes an operator with probability 0.25 (LRA's VALUE_P), else a
 digit 0-9; a node at max_depth is always a digit. An operator draws its argument count uniformly
@@ -14,12 +15,70 @@ from __future__ import annotations
 
 import os
 import random
+from collections.abc import Sequence
 
 from lra.data.generated import atomic_write_text, ensure_generated
-from lra.data.listops import OPERATORS, SPLIT_FILES, evaluate_listops
 
-OPERATOR_PROBABILITY = 0.25  # LRA's VALUE_P
+OPERATORS = ("[MIN", "[MAX", "[MED", "[SM")
+CLOSE = "]"
+DIGITS = tuple(str(d) for d in range(10))
+_OPERATOR_SET = frozenset(OPERATORS)
+_DIGIT_SET = frozenset(DIGITS)
+SPLIT_FILES = {"train": "basic_train.tsv", "val": "basic_val.tsv", "test": "basic_test.tsv"}
 RELEASE_SUBDIR = "listops-1000"
+OPERATOR_PROBABILITY = 0.25  # LRA's VALUE_P
+
+
+def apply_operator(op: str, args: Sequence[int]) -> int:
+    """Value of one operator node. MED = int(numpy.median(args)) as in LRA: the mean of the two
+    middle values, truncated, for an even count. SM = sum mod 10."""
+    if not args:
+        raise ValueError(f"operator {op} has no arguments")
+    if op == "[MIN":
+        return min(args)
+    if op == "[MAX":
+        return max(args)
+    if op == "[SM":
+        return sum(args) % 10
+    if op == "[MED":
+        s = sorted(args)
+        mid = len(s) // 2
+        return s[mid] if len(s) % 2 else (s[mid - 1] + s[mid]) // 2
+    raise ValueError(f"unknown operator {op!r}")
+
+
+def evaluate_listops(tokens: Sequence[str]) -> int:
+    """Value of a ListOps expression given as tokens (parentheses allowed and ignored).
+
+    A stack of open operator frames; `]` closes the innermost one. Raises ValueError on a
+    malformed expression.
+    """
+    frames: list[tuple[str, list[int]]] = []
+    result = None
+    for tok in tokens:
+        if tok == "(" or tok == ")":
+            continue
+        if tok in _OPERATOR_SET:
+            frames.append((tok, []))
+            continue
+        if tok == CLOSE:
+            if not frames:
+                raise ValueError("']' without an open operator")
+            op, args = frames.pop()
+            value = apply_operator(op, args)
+        elif tok in _DIGIT_SET:
+            value = int(tok)
+        else:
+            raise ValueError(f"unknown token {tok!r}")
+        if frames:
+            frames[-1][1].append(value)
+        elif result is None:
+            result = value
+        else:
+            raise ValueError("more than one top-level expression")
+    if frames or result is None:
+        raise ValueError("unterminated or empty expression")
+    return result
 
 
 class _TooLong(Exception):

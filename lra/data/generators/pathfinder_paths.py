@@ -5,23 +5,20 @@ anything" is one shift and one AND. Dash tails are snapped to a 1/QUANT px grid 
 are integer degrees, so the pixel stamps of a dash (its support, its zone and its self-crossing
 guard) are computed once per (sub-pixel offset, direction, layer) and reused; the support is the
 dash rendered alone in a small window, which shifts the drawing by whole pixels and so gives the
-pixels it lights in place. (The original rounds candidate heads to integer supersampled pixels,
-so snapping is in its spirit.)
+pixels it lights in place (the original rounds candidate heads to integer supersampled pixels).
 
-Geometry and rules are described in `lra.data.pathfinder_gen`; `place_paths` is the entry point.
+Geometry and rules are described in :mod:`lra.data.generators.pathfinder`; `place_paths` is the entry point.
 """
 from __future__ import annotations
 
 import math
 from dataclasses import replace
-from typing import TYPE_CHECKING
 
 import numpy as np
 from PIL import Image, ImageDraw
 from scipy import ndimage
 
-if TYPE_CHECKING:
-    from lra.data.pathfinder_gen import PathfinderParams
+from lra.data.generators.pathfinder_settings import PathfinderParams
 
 LIT_THRESHOLD = 48          # uint8 grey level at or above which a pixel counts as drawn
 
@@ -36,7 +33,7 @@ def link_kernel(margin: int) -> np.ndarray:
     are linked, dx^2 + dy^2 <= (2m)^2 + 1. Consecutive dashes of a path are at most 2m apart
     (end to end, on a straight stretch); at m = 1 their drawn pixels are then mostly 1 or 2 apart
     along an axis with a sideways step of at most 1, seldom (2, 2) (_extend drops a candidate
-    whose pixels do not link to the last dash's; trade-off measured in `lra.data.pathfinder_gen`)."""
+    whose pixels do not link to the last dash's; trade-off measured in results/pathfinder_distractors.md)."""
     r = link_radius(margin)
     k = np.arange(-r, r + 1)
     return k[:, None] ** 2 + k[None, :] ** 2 <= (2 * margin) ** 2 + 1

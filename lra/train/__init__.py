@@ -1,4 +1,4 @@
-"""Train and evaluate one model on one LRA task (the command line is :mod:`lra.main`).
+"""Train and evaluate one model on one LRA task (the command line is :mod:`lra.train.cli`).
 
     python -m lra.train --config=configs/<task>.py:<attention>[,<space>] --workdir=DIR \\
         [--config.scale=small] [--config.<key>=<value> ...]
@@ -24,13 +24,10 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import functools
-import importlib.metadata
 import json
 import logging
 import math
-import os
 import platform
-import subprocess
 import sys
 import time
 from pathlib import Path
@@ -49,12 +46,13 @@ from lra.metrics import MetricWriter, NullWriter
 from lra.optim import learning_rate_schedule, make_optimizer
 from lra.paths import workdir_path
 from lra.preemption import PreemptionGuard
+from lra.provenance import hardware_description, software_versions
 from lra.steps import data_parallel, eval_step, make_key, replicate, train_step, unreplicate
+from lra.train.early_stopping import patience_steps, stops_early
 from wavspa_flax import build_model
 from wavspa_flax.errors import UserError
 
 log = logging.getLogger("lra.train")
-REPO = Path(__file__).resolve().parents[1]
 
 
 class NonFiniteLossError(UserError, FloatingPointError):
@@ -190,7 +188,7 @@ def train_and_evaluate(
     num_params = param_count(template.params)
     task = get_task(config.task)
     schedule = learning_rate_schedule(config)
-    patience = int(config.patience_fraction * config.num_train_steps)
+    patience = patience_steps(config)
     index_buckets = task.index_buckets(config.data) if task.index_buckets else 0
     p_train = data_parallel(functools.partial(train_step, accum_steps=config.grad_accum_steps), devices,
                             donate_argnums=(0,))
@@ -235,7 +233,7 @@ def train_and_evaluate(
             pending.append(metrics)
             window_steps += 1
             progress.update(1)
-            preempted = guard.stop_requested()
+            preempted = guard.stop_requested(step)
             is_last = step == config.num_train_steps
             is_eval = step % config.eval_every == 0 or is_last
             is_save = step % config.checkpoint_every == 0 or is_last or preempted
@@ -260,8 +258,7 @@ def train_and_evaluate(
                 if config.track_test:
                     tracked = evaluate(p_eval, rep_state.params, dataset, "test", config, devices)
                     writer.write(step, "test_tracked", _scalars(tracked))
-                if (config.early_stopping and patience and step >= config.min_steps
-                        and step - (loop.best_step or 0) >= patience):
+                if config.early_stopping and stops_early(step, loop.best_step, config.min_steps, patience):
                     stopping, loop.stop_reason = True, "early_stopping"
             if is_save or stopping:
                 save_to(store, step)
@@ -362,36 +359,3 @@ def _progress_bar(config, start_step: int, show: bool = True):
 
     return tqdm(total=config.num_train_steps, initial=start_step, desc=f"{config.task}:{config.variant}",
                 unit="step", dynamic_ncols=True, file=sys.stderr)
-
-
-def hardware_description(devices: list) -> str:
-    """E.g. ``'2 x cpu (cpu), 1 process, host x86_64 with 2 CPU cores'`` (tables name it per number)."""
-    return (f"{len(devices)} x {devices[0].device_kind} ({devices[0].platform}), {jax.process_count()} "
-            f"process{'es' if jax.process_count() > 1 else ''}, host {platform.machine()} with {os.cpu_count()} "
-            "CPU cores")
-
-
-@functools.cache
-def software_versions() -> dict[str, str]:
-    """Versions of the libraries behind a number, and this checkout's git commit (or 'unknown')."""
-    versions = {}
-    for name in ("jax", "jaxlib", "flax", "optax", "orbax-checkpoint"):
-        try:
-            versions[name] = importlib.metadata.version(name)
-        except importlib.metadata.PackageNotFoundError:
-            versions[name] = "unknown"
-    try:
-        commit = subprocess.run(["git", "rev-parse", "HEAD"], cwd=REPO, capture_output=True, text=True,
-                                timeout=10, check=True).stdout.strip()
-        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], cwd=REPO,
-                               capture_output=True, text=True, timeout=10).stdout.strip()
-        versions["wavspa_commit"] = commit + ("+uncommitted" if dirty else "")
-    except (OSError, subprocess.SubprocessError):
-        versions["wavspa_commit"] = "unknown"
-    return versions
-
-
-if __name__ == "__main__":
-    from lra.main import run
-
-    run()

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import json
 import logging
-import re
 import sys
 
 from absl import app, flags
@@ -23,8 +22,27 @@ from lra.cli import fail
 from wavspa_flax.errors import ConfigError, UserError
 
 FLAGS = flags.FLAGS
+
+
+class _TaskConfigFile(flags.ArgumentParser):
+    """``--config=configs/<task>.py[:<variant>]`` read by :func:`lra.config.load_config`, so the file runs
+    once per command (``main`` resolves the overrides from the same loaded module)."""
+
+    def parse(self, spec: str):
+        from lra.config import load_config
+
+        return load_config(spec)
+
+    def flag_type(self) -> str:
+        return "config file"
+
+
+# New attributes are accepted here so that an unknown key reaches lra.config.update, whose error names
+# the whole dotted key and its close matches.
 config_flags.DEFINE_config_file(
-    "config", None, "Task config file and variant: configs/<task>.py:<attention>[,<space>]")
+    "config", None, "Task config file and variant: configs/<task>.py:<attention>[,<space>]",
+    lock_config=False, accept_new_attributes=True)
+FLAGS["config"].parser = _TaskConfigFile()
 flags.DEFINE_string("workdir", None, "Directory (or URI) for checkpoints, metrics and summary.json")
 flags.DEFINE_bool("multihost", False, "Call jax.distributed.initialize() first (TPU pods, several processes); "
                   "without the three flags below it auto-detects the cluster (TPU VMs, SLURM)")
@@ -33,43 +51,13 @@ flags.DEFINE_integer("num_processes", None, "number of processes (multihost)")
 flags.DEFINE_integer("process_id", None, "this process's index, 0..num_processes-1 (multihost)")
 
 
-def _config_arguments(argv: list[str]) -> tuple[str | None, list[str]]:
-    """The ``--config`` value and the keys of the ``--config.<key>=...`` overrides in ``argv``."""
-    spec, keys = None, []
-    for i, arg in enumerate(argv):
-        match = re.match(r"^--?config(=(.*))?$", arg)
-        if match:
-            spec = match.group(2) if match.group(1) else (argv[i + 1] if i + 1 < len(argv) else None)
-        match = re.match(r"^--?(?:no)?config\.([^=]+)", arg)
-        if match:
-            keys.append(match.group(1))
-    return spec, keys
-
-
-def _diagnose(argv: list[str]) -> str | None:
-    """Why the config flags failed to parse, in one line (None if it is not a config problem)."""
-    from lra.config import load_config, update
-
-    spec, keys = _config_arguments(argv)
-    if spec is None:
-        return None
-    try:
-        config = load_config(spec)
-        for key in keys:
-            update(config, {key: _current(config, key)}, "the command line")
-    except UserError as error:
-        return str(error)
+def _user_error(error: BaseException) -> UserError | None:
+    """The UserError behind a flag-parsing error (absl re-raises a parser's ValueError as its own)."""
+    while error is not None:
+        if isinstance(error, UserError):
+            return error
+        error = error.__cause__ or error.__context__
     return None
-
-
-def _current(config, dotted: str):
-    node = config
-    for part in dotted.split(".")[:-1]:
-        node = node.get(part) if hasattr(node, "get") else None
-    leaf = dotted.split(".")[-1]
-    if node is None or not hasattr(node, "get") or leaf not in node:
-        return None  # `update` reports the unknown key
-    return node[leaf]
 
 
 def parse_flags(argv: list[str]) -> list[str]:
@@ -77,13 +65,13 @@ def parse_flags(argv: list[str]) -> list[str]:
     try:
         return FLAGS(argv)
     except Exception as error:  # absl's flags.Error; config_flags' AttributeError/KeyError/... for overrides
-        fail(_diagnose(argv) or str(error).strip().splitlines()[-1], error)
+        fail(str(_user_error(error) or str(error).strip().splitlines()[-1]), error)
 
 
 def main(argv: list[str]) -> None:
     del argv
+    import lra.train
     from lra.config import load_config
-    from lra.train import train_and_evaluate
 
     logging.getLogger().setLevel(logging.INFO)
     logging.getLogger("absl").setLevel(logging.WARNING)  # orbax logs every save/restore at INFO
@@ -95,8 +83,8 @@ def main(argv: list[str]) -> None:
         if FLAGS.multihost:
             initialize_distributed(FLAGS.coordinator_address, FLAGS.num_processes, FLAGS.process_id)
         config = load_config(config_flags.get_config_filename(FLAGS["config"]),
-                             config_flags.get_override_values(FLAGS["config"]))
-        result = train_and_evaluate(config, FLAGS.workdir)
+                             config_flags.get_override_values(FLAGS["config"]), source="the command line")
+        result = lra.train.train_and_evaluate(config, FLAGS.workdir)
     except UserError as error:
         fail(str(error), error)
     import jax
