@@ -30,6 +30,7 @@ import jax
 import numpy as np
 
 from lra import bench_suites
+from lra.cli import ArgumentParser, run_main
 from lra.data import task_info
 from lra.steps import data_parallel, eval_step, replicate, train_step
 from lra.train import param_count
@@ -114,7 +115,8 @@ def format_table(rows: list[dict]) -> str:
 
 
 def main(argv: list[str] | None = None) -> str:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = ArgumentParser(prog="python -m lra.bench", description=__doc__,
+                            formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("variants", nargs="*", help="config arguments <attention>[,<space>], the first is the baseline")
     parser.add_argument("--task", default=None, help="task config (default: listops; suites: text)")
     parser.add_argument("--scale", default="small", choices=("smoke", "small", "paper"))
@@ -189,4 +191,4 @@ def _parse_value(text: str):
 
 
 if __name__ == "__main__":
-    main()
+    run_main(lambda: main() and 0)  # a mistake (unknown variant or task) ends in one error: line
