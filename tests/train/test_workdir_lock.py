@@ -102,3 +102,13 @@ def test_lock_is_released_when_the_body_raises(tmp_path):
             raise RuntimeError("boom")
     with WorkdirLock(tmp_path):
         pass
+
+
+def test_a_half_written_metrics_line_is_cut_when_the_run_resumes(tmp_path):
+    from lra.metrics import MetricWriter, read_metrics
+
+    (tmp_path / "metrics.jsonl").write_text('{"step": 1, "split": "train", "loss": 1.0}\n{"step": 2, "spl')
+    writer = MetricWriter(tmp_path, tensorboard=False)
+    writer.write(2, "train", {"loss": 0.5})
+    writer.close()
+    assert [r["step"] for r in read_metrics(tmp_path)] == [1, 2]
