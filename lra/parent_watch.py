@@ -18,6 +18,7 @@ log = logging.getLogger(__name__)
 
 PARENT_ENV = "WAVSPA_PARENT_PID"
 POLL_SECONDS = 0.5
+_thread: threading.Thread | None = None
 
 
 def child_environment(environ: dict | None = None) -> dict:
@@ -28,12 +29,14 @@ def child_environment(environ: dict | None = None) -> dict:
 def watch_parent() -> threading.Thread | None:
     """If ``WAVSPA_PARENT_PID`` is set, start a daemon thread that SIGTERMs this process once its
     parent is no longer that PID (checked every :data:`POLL_SECONDS`); returns the thread."""
+    global _thread
     text = os.environ.get(PARENT_ENV, "")
     if not text.isdigit():
         return None
-    thread = threading.Thread(target=_watch, args=(int(text),), name="parent-watch", daemon=True)
-    thread.start()
-    return thread
+    if _thread is None or not _thread.is_alive():  # one watcher per process
+        _thread = threading.Thread(target=_watch, args=(int(text),), name="parent-watch", daemon=True)
+        _thread.start()
+    return _thread
 
 
 def _watch(parent: int) -> None:

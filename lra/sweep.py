@@ -9,8 +9,14 @@ A sweep file defines ``get_sweep(arg=None)`` returning a list of runs, each
 Python: a grid is a comprehension). Every run is an ordinary training job,
 ``python -m lra.train --config=<config> --config.<key>=<value> ... --workdir=<folder>``, in a
 folder under ``--root`` derived from the run alone (:meth:`Run.folder`), so rerunning the same
-command skips the finished runs (their ``summary.json`` exists) and resumes the interrupted ones
+command skips the finished runs (their ``summary.json`` parses and has the aggregate's fields:
+:mod:`lra.summaries`; a damaged one makes the run unfinished) and resumes the interrupted ones
 from their checkpoints (``lra.train`` does that in a workdir it finds started).
+
+Several drivers may share a root: a run whose workdir another live ``lra.train`` holds
+(:mod:`lra.workdir_lock`), or that another driver finished meanwhile, is skipped with a message,
+so each run is trained once between them. A job ends when its driver ends (``kill -9`` included:
+:mod:`lra.parent_watch`), saving a checkpoint first.
 
 ``--seeds=N`` repeats each run with ``seed=0..N-1`` (the override ``seed``) unless the run sets
 ``seed`` itself. ``--set=<key>=<value>`` adds ``--config.<key>=<value>`` to every command without

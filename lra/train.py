@@ -17,6 +17,11 @@ command with the same workdir. It resumes
 from the newest readable checkpoint (``checkpoints/``), with the optimiser state, the loop state
 (:class:`LoopState`) and the data position (a pure function of seed and step), so on CPU the
 resumed run ends with exactly the parameters of an uninterrupted one.
+
+One run writes a workdir at a time (:mod:`lra.workdir_lock`); a run started by a sweep ends with
+its sweep driver (:mod:`lra.parent_watch`). A NaN/inf loss stops the run with an error that lists
+the checkpoints and how to restart (``config.restart_from``, :mod:`lra.restart`); a full disk
+stops it with an error naming the intact checkpoints.
 """
 
 from __future__ import annotations
@@ -181,8 +186,7 @@ def train_and_evaluate(
     workdir = workdir_path(workdir)  # an etils.epath.Path: a URI (gs://...) stays one
     devices = list(devices or jax.devices())
     lra_config.validate(config, len(devices))
-    if jax.process_index() == 0:
-        create_workdir(workdir)
+    create_workdir(workdir)
     watch_parent()
     with _workdir_lock(workdir):
         try:
@@ -191,11 +195,7 @@ def train_and_evaluate(
             if jax.process_index() == 0:
                 restart.mark_diverged(workdir, str(error))
             raise NonFiniteLossError(f"{error} {restart.advice(workdir)}") from error
-        except OSError as error:
-            if not _is_disk_full(error):
-                raise
-            raise _disk_full_error(workdir, error) from error
-        except Exception as error:  # orbax and tensorstore wrap ENOSPC in their own types
+        except Exception as error:  # OSError(ENOSPC), or orbax's and tensorstore's wrappings of it
             if not _is_disk_full(error):
                 raise
             raise _disk_full_error(workdir, error) from error
@@ -267,7 +267,8 @@ def _train_and_evaluate(config, workdir, devices: list, stop_after_steps: int | 
         guard = resources.enter_context(PreemptionGuard())
 
         # ------------------------------------------------------------ resume
-        restored, saved_loop = restart.starting_point(config.restart_from, store, best_store, template, workdir)
+        restored, saved_loop = restart.starting_point(config.get("restart_from", ""), store, best_store, template,
+                                                      workdir)
         state, loop = (template if restored is None else restored), LoopState.from_json(saved_loop)
         if restored is not None:
             log.info("resuming from %s at step %d", store.directory, int(state.step))

@@ -50,8 +50,9 @@ def _delete_lengths(entry):
     os.remove(os.path.join(entry, "lengths.npy"))
 
 
-def _reshape_targets(entry):  # a whole, readable .npy of the wrong shape (another entry's file copied in)
-    np.save(os.path.join(entry, "targets.npy"), np.zeros(3, np.int64))
+def _reshape_targets(entry):  # a whole, readable .npy with the right rows but the wrong shape
+    targets = np.load(os.path.join(entry, "targets.npy"))
+    np.save(os.path.join(entry, "targets.npy"), np.stack([targets, targets], axis=1))
 
 
 @pytest.mark.parametrize("damage", [_truncate, _garbage_meta, _delete_lengths, _reshape_targets])
@@ -97,6 +98,8 @@ def test_label_check_covers_every_split_and_only_supervised_tokens():
     bad = label_problems({"train": ok, "val": token, "test": {"targets": np.array([-1, 2])}}, 10)
     assert bad == {"val": "val labels span [0, 200], the task has 10 classes",
                    "test": "test labels span [-1, 2], the task has 10 classes"}
+    assert label_problems({"train": {"targets": np.array([0, 10])}}, 10) == {
+        "train": "train labels span [0, 10], the task has 10 classes"}  # the first label past the classes
 
 
 def test_new_entries_record_shapes_and_dtypes(tmp_path):

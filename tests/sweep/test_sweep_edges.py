@@ -143,3 +143,15 @@ def test_a_job_error_line_is_its_own_not_another_writer_of_the_log(tmp_path):
     assert code == 1
     assert (workdir / "train.log").read_text().strip().splitlines()[-1] == "other output"
     assert last == "error: my own failure"
+
+
+def test_a_job_whose_parent_is_gone_stops_itself_with_sigterm():
+    # The recorded parent is not this job's parent (as after the driver died): SIGTERM at once.
+    job = "import time; from lra.parent_watch import watch_parent; watch_parent(); time.sleep(30)"
+    done = subprocess.run([sys.executable, "-c", job], cwd=REPO, timeout=20,
+                          env=_env(WAVSPA_PARENT_PID=str(os.getpid() + 10_000_000)))
+    assert done.returncode == -signal.SIGTERM
+    # Its real parent alive: it keeps running.
+    job = "import time; from lra.parent_watch import watch_parent; watch_parent(); time.sleep(1.5)"
+    done = subprocess.run([sys.executable, "-c", job], cwd=REPO, timeout=20, env=_env(WAVSPA_PARENT_PID=str(os.getpid())))
+    assert done.returncode == 0
