@@ -155,3 +155,18 @@ def test_a_job_whose_parent_is_gone_stops_itself_with_sigterm():
     job = "import time; from lra.parent_watch import watch_parent; watch_parent(); time.sleep(1.5)"
     done = subprocess.run([sys.executable, "-c", job], cwd=REPO, timeout=20, env=_env(WAVSPA_PARENT_PID=str(os.getpid())))
     assert done.returncode == 0
+
+
+def test_a_run_whose_workdir_is_held_is_skipped_without_starting_a_job(tmp_path):
+    from lra.workdir_lock import WorkdirLock
+
+    root = tmp_path / "runs"
+    run = _runs(1)[0]
+    run.workdir(root).mkdir(parents=True)
+    started = []
+    out = io.StringIO()
+    with WorkdirLock(run.workdir(root)):
+        outcomes = sweep.run_local([run], root, lambda r, at: started.append(r) or ["-c", "pass"], out)
+    assert started == [] and outcomes[0].elsewhere and outcomes[0].ok
+    assert f"skipped, another process trains it (pid {os.getpid()} on host" in out.getvalue()
+    assert sweep._report(outcomes, 0, out) == 0
