@@ -17,8 +17,10 @@ The data position needs no saving: the train batch at step ``s`` is a pure funct
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
+import sys
 from typing import Any
 
 import jax
@@ -66,31 +68,37 @@ class CheckpointStore:
         """The newest checkpoint that restores into ``target``'s structure, or None if none does.
 
         ``target`` is a pytree of arrays (jax or numpy) with the saved structure, shapes and dtypes.
+        A checkpoint that does not restore is moved to ``<directory>_damaged/`` with one warning
+        line (orbax's own error logs are silenced; ``WAVSPA_TRACEBACK=1`` logs the traceback).
         """
-        target = jax.tree.map(jnp.asarray, target)
         for step in reversed(self.steps()):
             try:
-                restored = self._manager.restore(
-                    step,
-                    args=ocp.args.Composite(
-                        state=ocp.args.StandardRestore(target), loop=ocp.args.JsonRestore()
-                    ),
-                )
+                return self.restore(step, target)
             except Exception as error:  # orbax raises many types for damaged directories
-                moved_to = self._set_aside(step)
+                moved_to = self.set_aside(step)
                 log.warning(
                     "checkpoint %s/%d cannot be restored (%s: %s); moved it to %s and trying an "
                     "older one", self.directory, step, type(error).__name__,
-                    str(error).splitlines()[0][:200], moved_to,
+                    (str(error).splitlines() or [""])[0][:200], moved_to,
+                    exc_info=error if os.environ.get("WAVSPA_TRACEBACK") else None,
                 )
-                continue
-            return restored["state"], dict(restored["loop"])
         return None
 
-    def _set_aside(self, step: int) -> epath.Path:
-        """Move a damaged step directory out of the way (kept for inspection, never reused).
+    def restore(self, step: int, target: Any) -> tuple[Any, dict]:
+        """The checkpoint at ``step`` as ``(state, loop)``; raises if it does not restore."""
+        target = jax.tree.map(jnp.asarray, target)
+        with _quiet_orbax():
+            restored = self._manager.restore(
+                int(step),
+                args=ocp.args.Composite(state=ocp.args.StandardRestore(target), loop=ocp.args.JsonRestore()),
+            )
+        return restored["state"], dict(restored["loop"])
+
+    def set_aside(self, step: int, reason: str = "damaged") -> epath.Path:
+        """Move a step directory out of the way, to ``<directory>_<reason>/<step>`` (kept for
+        inspection, never reused): ``damaged`` ones, or ``discarded`` ones a restart skips.
         Process 0 moves it; every process waits for the move before looking again."""
-        damaged = self.directory.parent / f"{self.directory.name}_damaged"
+        damaged = self.directory.parent / f"{self.directory.name}_{reason}"
         target = damaged / f"{step}"
         if jax.process_index() == 0:
             damaged.mkdir(parents=True, exist_ok=True)
@@ -108,6 +116,43 @@ class CheckpointStore:
 
     def close(self) -> None:
         self._manager.close()
+
+
+@contextlib.contextmanager
+def _quiet_orbax():
+    """Silence orbax's error logs (absl, with tracebacks) while a restore is tried: a damaged
+    checkpoint is reported by :meth:`CheckpointStore.restore_latest` in one line."""
+    if os.environ.get("WAVSPA_TRACEBACK"):
+        yield
+        return
+    _ignore_closed_loop_callbacks()
+    loggers = [logging.getLogger(name) for name in ("absl", "orbax", "orbax.checkpoint")]
+    levels = [logger.level for logger in loggers]
+    for logger in loggers:
+        logger.setLevel(logging.CRITICAL)
+    try:
+        yield
+    finally:
+        for logger, level in zip(loggers, levels):
+            logger.setLevel(level)
+
+
+def _ignore_closed_loop_callbacks() -> None:
+    """Drop the unraisable ``RuntimeError('Event loop is closed')`` that tensorstore's remaining
+    read callbacks raise once a failed restore has closed orbax's event loop (one traceback per
+    pending read, hundreds for a train state); any other unraisable error is printed as before."""
+    previous = sys.unraisablehook
+    if getattr(previous, "_wavspa_filter", False):
+        return
+
+    def hook(unraisable):
+        value = unraisable.exc_value
+        if isinstance(value, RuntimeError) and str(value) == "Event loop is closed":
+            return
+        previous(unraisable)
+
+    hook._wavspa_filter = True
+    sys.unraisablehook = hook
 
 
 def _move_tree(source: epath.Path, target: epath.Path) -> None:

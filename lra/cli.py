@@ -7,6 +7,7 @@ Every command (``lra.train``, ``lra.sweep``, ``lra.reproduce``) reports a
 
 from __future__ import annotations
 
+import argparse
 import os
 import sys
 from collections.abc import Callable
@@ -14,12 +15,32 @@ from typing import NoReturn
 
 from wavspa_flax.errors import UserError
 
+ERROR_FILE_ENV = "WAVSPA_ERROR_FILE"  # set by the sweep driver: the job's error line is also written there
+
 
 def fail(message: str, error: BaseException | None = None) -> NoReturn:
-    """End the command with ``error: <message>`` (or re-raise ``error`` with WAVSPA_TRACEBACK=1)."""
+    """End the command with ``error: <message>`` (or re-raise ``error`` with WAVSPA_TRACEBACK=1).
+
+    With ``WAVSPA_ERROR_FILE`` set, the line is also written to that file, so whoever started the
+    command reads this command's error even when other processes write the same log."""
+    line = f"error: {message}"
+    if os.environ.get(ERROR_FILE_ENV):
+        try:
+            with open(os.environ[ERROR_FILE_ENV], "w", encoding="utf-8") as file:
+                file.write(line + "\n")
+        except OSError:
+            pass
     if error is not None and os.environ.get("WAVSPA_TRACEBACK"):
         raise error
-    sys.exit(f"error: {message}")
+    sys.exit(line)
+
+
+class ArgumentParser(argparse.ArgumentParser):
+    """``argparse.ArgumentParser`` whose mistakes end in one ``error:`` line and status 1 (as every
+    command of the project), instead of the usage block and status 2; ``--help`` is unchanged."""
+
+    def error(self, message: str) -> NoReturn:
+        fail(f"{message} (see {self.prog} --help)")
 
 
 def run_main(main: Callable[[], int]) -> NoReturn:

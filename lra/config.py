@@ -18,6 +18,7 @@ from __future__ import annotations
 import dataclasses
 import functools
 import importlib.util
+import math
 from collections.abc import Mapping
 from typing import Any
 
@@ -28,7 +29,7 @@ from lra.data import get_task
 from lra.data.pipeline import check_global_batch
 from wavspa_flax.attention import ATTENTIONS
 from wavspa_flax.config import default_model_config, validate_model_config
-from wavspa_flax.errors import ConfigError, did_you_mean
+from wavspa_flax.errors import ConfigError, UserError, did_you_mean
 from wavspa_flax.mixers import ATTENTION_MIXER, MIXERS
 from wavspa_flax.spaces import SPACES
 
@@ -68,6 +69,8 @@ def base_config(task: str) -> ml_collections.ConfigDict:
     config.keep_checkpoints = 2
     config.log_every = 50
     config.progress_bar = True
+    config.restart_from = ""        # a used workdir: '' resumes from the newest checkpoint; 'init' | 'best' |
+                                    # '<step>' restart from scratch / the best state / that step (lra.restart)
     config.data = spec.data_config()
     config.model = default_model_config()
     return config
@@ -191,7 +194,28 @@ def _load_module(path: str):
         module_spec.loader.exec_module(module)
     except FileNotFoundError:
         raise ConfigError(f"config file {path!r} not found (expected e.g. configs/listops.py)") from None
+    except UserError:
+        raise
+    except Exception as error:  # a syntax error, or the file's own code failing as it is imported
+        raise ConfigError(f"config file {describe_code_error(path, error)}") from error
     return module
+
+
+def describe_code_error(path: str, error: BaseException) -> str:
+    """``'<path>' line <n>: <ErrorType>: <message>`` for an error raised by (or compiling) the file ``path``."""
+    import os
+    import traceback
+
+    line = None
+    if isinstance(error, SyntaxError) and error.filename and os.path.samefile(error.filename, path):
+        line = error.lineno
+    else:
+        frames = [f for f in traceback.extract_tb(error.__traceback__)
+                  if os.path.exists(f.filename) and os.path.samefile(f.filename, path)]
+        line = frames[-1].lineno if frames else None
+    message = error.msg if isinstance(error, SyntaxError) else str(error)
+    where = f"{path!r} line {line}" if line else repr(path)
+    return f"{where}: {type(error).__name__}: {message}"
 
 
 def load_config(spec: str, overrides: Mapping[str, Any] | None = None,
@@ -204,7 +228,17 @@ def load_config(spec: str, overrides: Mapping[str, Any] | None = None,
     """
     path, _, arg = spec.partition(":")
     module = _load_module(path)
-    config = module.get_config(arg) if arg else module.get_config()
+    if not callable(getattr(module, "get_config", None)):
+        raise ConfigError(f"config file {path!r} has no get_config() function (see configs/listops.py)")
+    try:
+        config = module.get_config(arg) if arg else module.get_config()
+    except UserError:
+        raise
+    except Exception as error:
+        raise ConfigError(f"config file {describe_code_error(path, error)} (in get_config({arg!r}))") from error
+    if not isinstance(config, ml_collections.ConfigDict):
+        raise ConfigError(f"config file {path!r}: get_config() returned {type(config).__name__}; expected an "
+                          "ml_collections.ConfigDict (start from lra.config.base_config(task))")
     overrides = dict(overrides or {})
     scale = overrides.get("scale", config.scale)
     if scale not in SCALES:
@@ -214,6 +248,30 @@ def load_config(spec: str, overrides: Mapping[str, Any] | None = None,
         update(config, getattr(module, "SCALES", {}).get(scale, {}), f"{path} SCALES[{scale!r}]")
     update(config, overrides, source)
     return config
+
+
+# key -> (smallest allowed value, whether the smallest is allowed)
+_HYPERPARAMETER_BOUNDS = {"learning_rate": (0.0, False), "weight_decay": (0.0, True), "grad_clip_norm": (0.0, True),
+                          "warmup_steps": (0, True), "cosine_cycle_steps": (0, True), "min_steps": (0, True),
+                          "model.dropout": (0.0, True), "model.attention_dropout": (0.0, True)}
+
+
+def check_hyperparameters(config: ml_collections.ConfigDict) -> None:
+    """A ConfigError for a non-finite value or one below its bound (e.g. ``learning_rate=nan``, ``<= 0``)."""
+    for dotted, (low, inclusive) in _HYPERPARAMETER_BOUNDS.items():
+        node = config
+        for part in dotted.split("."):
+            node = node.get(part) if isinstance(node, ml_collections.ConfigDict) else None
+        if node is None or isinstance(node, bool) or not isinstance(node, (int, float)):
+            continue
+        value = float(node)
+        if not math.isfinite(value) or value < low or (value == low and not inclusive):
+            bound = f">= {low}" if inclusive else f"> {low}"
+            raise ConfigError(f"config.{dotted} = {node!r} must be a finite number {bound}")
+    for name in ("dropout", "attention_dropout"):
+        value = config.model.get(name) if "model" in config else None
+        if isinstance(value, float) and value >= 1.0:
+            raise ConfigError(f"config.model.{name} = {value!r} must be below 1")
 
 
 def validate(config: ml_collections.ConfigDict, num_devices: int = 1) -> None:
@@ -231,5 +289,9 @@ def validate(config: ml_collections.ConfigDict, num_devices: int = 1) -> None:
     check_global_batch(config.eval_batch_size or config.batch_size, num_devices, "config.eval_batch_size")
     if not 0.0 <= config.patience_fraction <= 1.0:
         raise ConfigError(f"config.patience_fraction = {config.patience_fraction} must be in [0, 1]")
+    check_hyperparameters(config)
+    from lra.restart import parse_restart_from
+
+    parse_restart_from(config.get("restart_from", ""))
     info = get_task(config.task).info(config)
     validate_model_config(config.model, info.kind)

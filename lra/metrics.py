@@ -37,6 +37,7 @@ class MetricWriter:
             self._jsonl = None
             self._text = path.read_text(encoding="utf-8") if path.exists() else ""
         else:
+            _drop_partial_last_line(path)
             self._jsonl = path.open("a", encoding="utf-8")
         if tensorboard and self._remote and not str(self.workdir).startswith(TENSORBOARD_SCHEMES):
             log.warning("TensorBoard is off for %s: tensorboardX writes only local, gs:// and s3:// "
@@ -81,6 +82,17 @@ class NullWriter:
 
     def close(self) -> None:
         pass
+
+
+def _drop_partial_last_line(path) -> None:
+    """Cut a local ``metrics.jsonl`` back to its last complete record (a kill can leave half a
+    line, which the next record appended would otherwise extend into one unreadable line)."""
+    if not path.exists():
+        return
+    with open(path, "rb+") as file:
+        data = file.read()
+        if data and not data.endswith(b"\n"):
+            file.truncate(data.rfind(b"\n") + 1)
 
 
 def _json_number(value) -> float | None:

@@ -28,6 +28,8 @@ def is_remote(path: str | os.PathLike) -> bool:
 def workdir_path(path: str | os.PathLike) -> epath.Path:
     """``path`` as an ``epath.Path``: a URI unchanged, a local path made absolute."""
     text = os.fspath(path)
+    if not text.strip():
+        raise ConfigError("the workdir is empty (--workdir=); give a folder or URI, e.g. --workdir=runs/listops")
     if _COLLAPSED_URI.match(text):
         raise ConfigError(
             f"workdir {text!r} looks like a URI that lost a '/' (pathlib.Path('gs://b/run') "

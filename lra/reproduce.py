@@ -40,11 +40,13 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+from lra import summaries as summaries_lib
 from lra import sweep as sweep_lib
-from lra.cli import run_main
+from lra.cli import ArgumentParser, run_main
 from lra.config import SCALES, load_config
 from lra.data import get_task
 from lra.data.dataset import check_data_available
+from lra.grid_filters import check_filters
 from lra.metrics import read_metrics
 from lra.train.early_stopping import patience_steps, stops_early
 from wavspa_flax.errors import UserError
@@ -55,6 +57,10 @@ CELL_KEYS = ("task", "attention", "space", "wavelet", "level", "init")
 AVERAGES = {"avg": ("listops", "text", "retrieval", "image", "pathfinder"),
             "avg_wo_r": ("listops", "text", "image", "pathfinder")}
 CI_LEVEL = 0.90
+
+
+class ReproduceError(UserError):
+    """A mistake in the reproduction command line (an unknown table, scale or name)."""
 
 
 # -- the grids (called by configs/sweeps/table<T>.py) --------------------------------------------
@@ -135,7 +141,7 @@ def replay_early_stopping(records: Sequence[Mapping], min_steps: int, patience: 
 def run_result(run: sweep_lib.Run, root: Path) -> dict[str, Any] | None:
     """A finished run's numbers (None if not finished)."""
     folder = run.workdir(root)
-    if not (folder / "summary.json").is_file():
+    if summaries_lib.load(folder) is None:  # none, or damaged (the sweep reruns it)
         return None
     summary = json.loads((folder / "summary.json").read_text())
     config = summary["config"]
@@ -463,7 +469,7 @@ def _plot_lego(scale: str, rows: Sequence[dict], meta: dict, out: Path, models: 
 # -- command line --------------------------------------------------------------------------------
 
 def parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="python -m lra.reproduce", description=__doc__,
+    p = ArgumentParser(prog="python -m lra.reproduce", description=__doc__,
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--table", required=True, choices=TABLES)
     p.add_argument("--scale", required=True, choices=SCALES)
@@ -496,6 +502,7 @@ def main(argv: Sequence[str] | None = None, out=None) -> int:
     else:
         table_for_runs = args.table
     root = Path(args.root) / args.scale
+    check_filters(sweep_lib.load_entries(f"{sweep_file(table_for_runs)}:{args.scale}"), filters, ReproduceError)
     cells, _ = collect(table_for_runs, args.scale, root, args.seeds, filters, args.shared, args.data)
     runnable = [run for cell in cells if not cell["no_data"] for run in cell["runs"]]
     command = shlex.join(["python", "-m", "lra.reproduce", *(argv if argv is not None else sys.argv[1:])])
@@ -514,6 +521,8 @@ def main(argv: Sequence[str] | None = None, out=None) -> int:
     else:
         restricted = any(filters.values())
         rows = _table2_rows(cells, root) if args.table == "2" else table_rows(args.table, cells, root, restricted)
+    if not rows:
+        raise ReproduceError(f"table {args.table} at scale {args.scale} has no rows for these filters; nothing written")
         paths = write_table(args.table, args.scale, rows, Path(args.out), command, args.seeds, wall_hours)
     print("wrote " + ", ".join(str(p) for p in paths), file=out)
     return 0

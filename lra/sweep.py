@@ -9,8 +9,14 @@ A sweep file defines ``get_sweep(arg=None)`` returning a list of runs, each
 Python: a grid is a comprehension). Every run is an ordinary training job,
 ``python -m lra.train --config=<config> --config.<key>=<value> ... --workdir=<folder>``, in a
 folder under ``--root`` derived from the run alone (:meth:`Run.folder`), so rerunning the same
-command skips the finished runs (their ``summary.json`` exists) and resumes the interrupted ones
+command skips the finished runs (their ``summary.json`` parses and has the aggregate's fields:
+:mod:`lra.summaries`; a damaged one makes the run unfinished) and resumes the interrupted ones
 from their checkpoints (``lra.train`` does that in a workdir it finds started).
+
+Several drivers may share a root: a run whose workdir another live ``lra.train`` holds
+(:mod:`lra.workdir_lock`), or that another driver finished meanwhile, is skipped with a message,
+so each run is trained once between them. A job ends when its driver ends (``kill -9`` included:
+:mod:`lra.parent_watch`), saving a checkpoint first.
 
 ``--seeds=N`` repeats each run with ``seed=0..N-1`` (the override ``seed``) unless the run sets
 ``seed`` itself. ``--set=<key>=<value>`` adds ``--config.<key>=<value>`` to every command without
@@ -51,7 +57,8 @@ from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from lra.cli import run_main
+from lra import atomic
+from lra.cli import ArgumentParser, run_main
 from lra.config import lookup
 from wavspa_flax.errors import UserError, did_you_mean
 
@@ -149,7 +156,25 @@ class Run:
 
 
 def finished(run: Run, root: str | Path) -> bool:
-    return (run.workdir(root) / "summary.json").is_file()
+    """Whether the run has a valid ``summary.json`` (a damaged one leaves it unfinished: lra.summaries)."""
+    from lra import summaries
+
+    return summaries.load(run.workdir(root)) is not None
+
+
+def damaged_summary(run: Run, root: str | Path) -> str | None:
+    """Why the run's ``summary.json`` is damaged, or None (valid or absent)."""
+    from lra import summaries
+
+    return summaries.read(run.workdir(root))[1]
+
+
+def trained_elsewhere(run: Run, root: str | Path) -> str | None:
+    """Who holds the run's workdir lock (another live ``lra.train``), or None."""
+    from lra.workdir_lock import current_holder
+
+    holder = current_holder(str(run.workdir(root)))
+    return holder.describe() if holder else None
 
 
 # -- sweep files ---------------------------------------------------------------------------------
@@ -179,7 +204,14 @@ def load_entries(spec: str) -> list[dict]:
     if module_spec is None or module_spec.loader is None:
         raise SweepError(f"sweep file {path!r} is not a Python file (expected e.g. configs/sweeps/example.py)")
     module = importlib.util.module_from_spec(module_spec)
-    module_spec.loader.exec_module(module)
+    try:
+        module_spec.loader.exec_module(module)
+    except UserError:
+        raise
+    except Exception as error:  # a syntax error, or the file's own code failing as it is imported
+        from lra.config import describe_code_error
+
+        raise SweepError(f"sweep file {describe_code_error(path, error)}") from error
     if not hasattr(module, "get_sweep"):
         raise SweepError(f"sweep file {path!r} has no get_sweep(arg=None) function returning a list of runs")
     try:
@@ -292,33 +324,55 @@ def validate_runs(runs: Sequence[Run], shared: Sequence[tuple[str, str]]) -> Non
 
 # -- jobs ----------------------------------------------------------------------------------------
 
+BUSY_MARK = " is in use by "  # lra.workdir_lock.BUSY_MARK: the job found its workdir held by another run
+PARENT_ENV = "WAVSPA_PARENT_PID"  # lra.parent_watch.PARENT_ENV: the job ends when this process does
+ERROR_FILE_ENV = "WAVSPA_ERROR_FILE"  # lra.cli.ERROR_FILE_ENV: where the job writes its error line
+
+
 def execute(argv: Sequence[str], cwd: str, workdir: str) -> tuple[int, str, float]:
     """Run ``python <argv>`` in ``cwd``, output appended to ``<workdir>/train.log``.
 
-    Returns the exit status, the last line of the output (``lra.train``'s one-line error on
-    failure) and the seconds taken. Only the standard library: this also runs on Ray workers.
+    Returns the exit status, this job's error line on failure (``lra.train``'s one-line error,
+    read from a file of its own, so not another process's output to the same log; else the log's
+    last line) and the seconds taken. The job watches this process and stops (with a checkpoint)
+    when it ends. Only the standard library: this also runs on Ray workers.
     """
+    import tempfile
+
     start = time.time()
     os.makedirs(workdir, exist_ok=True)
     log_path = os.path.join(workdir, "train.log")
     command = [sys.executable, *argv]
-    with open(log_path, "a", encoding="utf-8") as log:
-        log.write(f"\n# {datetime.datetime.now().isoformat(timespec='seconds')} on {os.uname().nodename}: "
-                  f"{shlex.join(command)}\n")
-        log.flush()
-        code = subprocess.call(command, cwd=cwd, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
-    last = ""
-    with open(log_path, encoding="utf-8", errors="replace") as log:
-        for line in log:
-            line = line.strip().rsplit("\r", 1)[-1]
-            if line:
-                last = line
+    handle, error_path = tempfile.mkstemp(prefix="wavspa-job-", suffix=".err")
+    os.close(handle)
+    env = dict(os.environ, **{PARENT_ENV: str(os.getpid()), ERROR_FILE_ENV: error_path})
+    try:
+        with open(log_path, "a", encoding="utf-8") as log:
+            offset = log.tell()
+            log.write(f"\n# {datetime.datetime.now().isoformat(timespec='seconds')} on {os.uname().nodename}: "
+                      f"{shlex.join(command)}\n")
+            log.flush()
+            code = subprocess.call(command, cwd=cwd, stdout=log, stderr=subprocess.STDOUT,
+                                   stdin=subprocess.DEVNULL, env=env)
+        with open(error_path, encoding="utf-8", errors="replace") as file:
+            last = file.read().strip()
+    finally:
+        os.unlink(error_path)
+    if not last:
+        with open(log_path, encoding="utf-8", errors="replace") as log:
+            log.seek(offset)
+            for line in log:
+                line = line.strip().rsplit("\r", 1)[-1]
+                if line:
+                    last = line
     return code, last, time.time() - start
 
 
 def _ray_job(argv: Sequence[str], cwd: str, workdir: str) -> float:
     """The Ray task of one job: raises (so Ray retries it) when the job fails."""
     code, last, seconds = execute(argv, cwd, workdir)
+    if code != 0 and BUSY_MARK in last:
+        return -1.0  # another process trains this run: not a failure to retry
     if code != 0:
         raise RuntimeError(f"exit status {code}: {last}")
     return seconds
@@ -329,12 +383,14 @@ class Outcome:
     run: Run
     ok: bool
     message: str
+    elsewhere: bool = False  # skipped: another process trains (or finished) it
 
 
 def _report(outcomes: Sequence[Outcome], skipped: int, out) -> int:
     failed = [o for o in outcomes if not o.ok]
-    print(f"{len(outcomes) - len(failed)} finished, {len(failed)} failed, {skipped} skipped (already finished)",
-          file=out)
+    elsewhere = [o for o in outcomes if o.elsewhere]
+    print(f"{len(outcomes) - len(failed) - len(elsewhere)} finished, {len(failed)} failed, {skipped} skipped "
+          f"(already finished)" + (f", {len(elsewhere)} left to other processes" if elsewhere else ""), file=out)
     for outcome in failed:
         print(f"FAILED {outcome.run.folder()}: {outcome.message}", file=out)
     return 1 if failed else 0
@@ -344,13 +400,37 @@ def run_local(todo: Sequence[Run], root: Path, argv_of, out) -> list[Outcome]:
     outcomes = []
     for index, run in enumerate(todo, 1):
         workdir = run.workdir(root)
+        elsewhere = _elsewhere(run, root)
+        if elsewhere:
+            print(f"[{index}/{len(todo)}] {run.folder()}: skipped, {elsewhere}", file=out, flush=True)
+            outcomes.append(Outcome(run, True, elsewhere, elsewhere=True))
+            continue
         print(f"[{index}/{len(todo)}] {run.folder()} (log: {workdir / 'train.log'})", file=out, flush=True)
         code, last, seconds = execute(argv_of(run, root), os.getcwd(), str(workdir))
+        if code != 0 and BUSY_MARK in last:  # another process locked it between the check and the start
+            message = "skipped, another process started training it"
+            print(f"[{index}/{len(todo)}] {run.folder()}: {message}", file=out, flush=True)
+            outcomes.append(Outcome(run, True, message, elsewhere=True))
+            continue
         ok = code == 0 and finished(run, root)
-        message = "ok" if ok else (f"exit status {code}: {last}" if code else "no summary.json written")
+        message = "ok" if ok else (f"exit status {code}: {last}" if code else _no_summary(run, root))
         print(f"[{index}/{len(todo)}] {run.folder()}: {message} ({seconds:.0f} s)", file=out, flush=True)
         outcomes.append(Outcome(run, ok, message))
     return outcomes
+
+
+def _elsewhere(run: Run, root: Path) -> str | None:
+    """Why this sweep should not start ``run`` now: another process finished it since the sweep
+    started, or holds its workdir (trains it); None if it should."""
+    if finished(run, root):
+        return "finished by another process"
+    holder = trained_elsewhere(run, root)
+    return f"another process trains it ({holder})" if holder else None
+
+
+def _no_summary(run: Run, root: Path) -> str:
+    why = damaged_summary(run, root)
+    return f"summary.json damaged: {why}" if why else "no summary.json written"
 
 
 def _import_ray():
@@ -382,16 +462,25 @@ def run_ray(todo: Sequence[Run], root: Path, argv_of, args, out) -> list[Outcome
             num_cpus=args.cpus_per_run, num_gpus=args.gpus_per_run, resources=resources,
             max_retries=args.max_retries, retry_exceptions=True)
         cwd = os.getcwd()
-        pending = {task.remote(argv_of(run, root), cwd, str(run.workdir(root))): run for run in todo}
+        elsewhere = {run: _elsewhere(run, root) for run in todo}
+        outcomes = [Outcome(run, True, why, elsewhere=True) for run, why in elsewhere.items() if why]
+        for outcome in outcomes:
+            print(f"{outcome.run.folder()}: skipped, {outcome.message}", file=out, flush=True)
+        pending = {task.remote(argv_of(run, root), cwd, str(run.workdir(root))): run
+                   for run in todo if not elsewhere[run]}
         print(f"submitted {len(pending)} runs to Ray ({ray.cluster_resources()})", file=out, flush=True)
-        outcomes = []
         while pending:
             [ref], _ = ray.wait(list(pending), num_returns=1)
             run = pending.pop(ref)
             try:
                 seconds = ray.get(ref)
+                if seconds < 0:
+                    message = "skipped, another process started training it"
+                    print(f"[{len(outcomes) + 1}/{len(todo)}] {run.folder()}: {message}", file=out, flush=True)
+                    outcomes.append(Outcome(run, True, message, elsewhere=True))
+                    continue
                 ok = finished(run, root)
-                message = "ok" if ok else "no summary.json written"
+                message = "ok" if ok else _no_summary(run, root)
                 print(f"[{len(outcomes) + 1}/{len(todo)}] {run.folder()}: {message} ({seconds:.0f} s)",
                       file=out, flush=True)
             except ray.exceptions.RayError as error:
@@ -439,8 +528,11 @@ def aggregate(runs: Sequence[Run], root: Path, fields: Sequence[str] = ()) -> li
     groups: dict[tuple[str, str], list[Run]] = {}
     for run in runs:
         groups.setdefault(run.without_seed().key(), []).append(run)
-    summaries = {run: json.loads((run.workdir(root) / "summary.json").read_text())
-                 for run in runs if finished(run, root)}
+    from lra import summaries as summaries_lib
+
+    read = {run: summaries_lib.read(run.workdir(root)) for run in runs}
+    summaries = {run: summary for run, (summary, _) in read.items() if summary is not None}
+    damaged = {run for run, (_, why) in read.items() if why}
     for field in fields:
         if summaries and all(lookup(s, field) is None for s in summaries.values()):
             known = sorted({k for s in summaries.values() for k in s})
@@ -462,6 +554,7 @@ def aggregate(runs: Sequence[Run], root: Path, fields: Sequence[str] = ()) -> li
         for field in fields:
             row[field] = _combine([lookup(s, field) for s in done])
         row["missing_runs"] = ";".join(r.folder() for r in members if r not in summaries)
+        row["damaged_runs"] = ";".join(r.folder() for r in members if r in damaged)
         rows.append(row)
     return rows
 
@@ -481,7 +574,7 @@ def write_results(rows: Sequence[dict[str, Any]], root: Path, fields: Sequence[s
         writer.writeheader()
         for row in rows:
             writer.writerow({k: ("" if v is None else repr(v) if isinstance(v, float) else v) for k, v in row.items()})
-        (root / "results.csv").write_text(buffer.getvalue())
+        atomic.write_text(root / "results.csv", buffer.getvalue())
     shown = ["config", "overrides", "n", "test_accuracy_mean", "test_accuracy_std", "steps_mean",
              "wall_seconds_mean", *fields, "missing"]
     lines = [f"## Sweep results ({datetime.date.today()})", "",
@@ -496,13 +589,18 @@ def write_results(rows: Sequence[dict[str, Any]], root: Path, fields: Sequence[s
     missing = [folder for row in rows for folder in row["missing_runs"].split(";") if folder]
     lines += ["", f"Missing runs ({len(missing)}):" if missing else "Missing runs: none."]
     lines += [f"- `{folder}`" for folder in missing]
-    (root / "results.md").write_text("\n".join(lines) + "\n")
+    damaged = [folder for row in rows for folder in row["damaged_runs"].split(";") if folder]
+    if damaged:
+        lines += ["", f"Damaged runs ({len(damaged)}; their summary.json does not parse or lacks fields: rerun the "
+                  "sweep, which resumes or re-tests them from their checkpoints):"]
+        lines += [f"- `{folder}`" for folder in damaged]
+    atomic.write_text(root / "results.md", "\n".join(lines) + "\n")
 
 
 # -- command line --------------------------------------------------------------------------------
 
 def parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="python -m lra.sweep", description=__doc__,
+    p = ArgumentParser(prog="python -m lra.sweep", description=__doc__,
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--sweep", required=True, help="sweep file and optional argument: FILE[:arg]")
     p.add_argument("--root", required=True, help="folder holding one workdir per run (and the results)")
@@ -546,8 +644,9 @@ def main(argv: Sequence[str] | None = None, out=None, runs: Sequence[Run] | None
         rows = aggregate(runs, root, fields)
         write_results(rows, root, fields, shlex.join(["python", "-m", "lra.sweep", *(argv or sys.argv[1:])]))
         missing = sum(row["missing"] for row in rows)
+        damaged = sum(len([f for f in row["damaged_runs"].split(";") if f]) for row in rows)
         print(f"{root / 'results.md'}, {root / 'results.csv'}: {len(rows)} rows, {len(runs) - missing} finished "
-              f"runs, {missing} missing", file=out)
+              f"runs, {missing} missing" + (f" ({damaged} with a damaged summary.json)" if damaged else ""), file=out)
         return 0
     shared = parse_shared(args.shared, runs)
     validate_runs(runs, shared)

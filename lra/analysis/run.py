@@ -63,6 +63,7 @@ def load_run(workdir: str | Path, state: str = "best", data_dir: str | None = No
 
     from lra.checkpoint import CheckpointStore
     from lra.data import get_task
+    from lra.restart import checkpoint_steps
     from lra.steps import make_key
     from lra.train import create_train_state
     from wavspa_flax import build_model
@@ -77,8 +78,10 @@ def load_run(workdir: str | Path, state: str = "best", data_dir: str | None = No
     folder = {"best": "best", "final": "checkpoints"}.get(state)
     if folder is None:
         raise ConfigError(f"--state must be 'best' or 'final', got {state!r}")
-    if not (workdir / folder).is_dir():
-        raise ConfigError(f"{workdir / folder} not found: the run has no {state} state yet")
+    if not (workdir / folder).is_dir() or not checkpoint_steps(workdir / folder):
+        raise ConfigError(f"{workdir / folder} holds no {state} state yet: the run has "
+                          + ("not been evaluated yet (best/ is written at its first evaluation)" if state == "best"
+                             else "saved no checkpoint yet"))
     store = CheckpointStore(workdir / folder, 1 if state == "best" else 1_000_000)
     try:
         restored = store.restore_latest(template)

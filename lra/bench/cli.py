@@ -52,6 +52,7 @@ from lra.bench.scaling import run_scaling
 from lra.bench.table8 import run_table8
 from lra.bench.transforms import run_transforms
 from lra.bench.variants import bench_variant, format_table
+from lra.cli import ArgumentParser
 
 SUITES = {"table8": run_table8, "scaling": run_scaling, "transforms": run_transforms, "kernels": run_kernels,
           "peer": run_peer, "efficiency": run_efficiency, "flops": run_flops}
@@ -60,8 +61,8 @@ DEFAULT_LENGTHS = {"table8": [2048, 4096], "scaling": [1024, 2048, 4096, 8192, 1
 
 
 def main(argv: list[str] | None = None) -> str:
-    parser = argparse.ArgumentParser(prog="python -m lra.bench", description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = ArgumentParser(prog="python -m lra.bench", description=__doc__,
+                            formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("variants", nargs="*", help="config arguments <attention>[,<space>], the first is the baseline")
     parser.add_argument("--task", default=None, help="task config (default: listops; suites: text)")
     parser.add_argument("--scale", default="small", choices=("smoke", "small", "paper"))

@@ -5,6 +5,11 @@ memory-mapped, so a 2 GB retrieval split costs nothing to open) and `meta.json` 
 valid rows, the loader's statistics and a fingerprint of the source files (size, mtime and a hash
 of the first and last MiB of each line-based file). When the fingerprint no longer matches the
 files on disk the entry is rebuilt, so an edited or replaced source is never served stale.
+
+An entry is written in a temporary folder and renamed into place, so it is whole or absent. It is
+checked whenever it is read (:func:`check_entry`: ``meta.json`` parses, every array opens with the
+shape and dtype the metadata records and at least ``count`` rows); a damaged entry (a truncated or
+deleted array, garbage metadata) is rebuilt from the source with a one-line warning.
 """
 from __future__ import annotations
 
@@ -90,18 +95,16 @@ def cached_build(
     ).hexdigest()[:16]
     entry = os.path.join(cache_root, f"{name}-{key}")
     fp = source_fingerprint()
-    meta_path = os.path.join(entry, "meta.json")
-    if os.path.exists(meta_path):
-        with open(meta_path) as f:
-            meta = json.load(f)
-        if meta.get("fingerprint") == fp:
-            arrays = {
-                n: np.load(os.path.join(entry, n + ".npy"), mmap_mode="r")[: meta["count"]]
-                for n in meta["arrays"]
-            }
-            log.info("%s: loaded %d cached examples from %s", name, meta["count"], entry)
-            return arrays, meta["stats"]
-        log.info("%s: sources changed since %s was written; rebuilding", name, entry)
+    if os.path.exists(entry):
+        try:
+            meta, arrays = check_entry(entry)
+        except DamagedEntry as damage:
+            log.warning("%s: cache entry %s is damaged (%s); rebuilding it from the source", name, entry, damage)
+        else:
+            if meta["fingerprint"] == fp:
+                log.info("%s: loaded %d cached examples from %s", name, meta["count"], entry)
+                return arrays, meta["stats"]
+            log.info("%s: sources changed since %s was written; rebuilding", name, entry)
 
     os.makedirs(cache_root, exist_ok=True)
     tmp = os.path.join(cache_root, f".tmp-{name}-{key}-{uuid.uuid4().hex[:8]}")
@@ -114,6 +117,8 @@ def cached_build(
         meta = dict(
             fingerprint=fp, count=int(count), stats=stats, params=params,
             arrays=sorted(builder.arrays),
+            shapes={n: list(a.shape) for n, a in builder.arrays.items()},
+            dtypes={n: a.dtype.str for n, a in builder.arrays.items()},
         )
         with open(os.path.join(tmp, "meta.json"), "w") as f:
             json.dump(meta, f, indent=1, default=str)
@@ -132,6 +137,56 @@ def cached_build(
         n: np.load(os.path.join(entry, n + ".npy"), mmap_mode="r")[:count] for n in meta["arrays"]
     }
     return arrays, stats
+
+
+class DamagedEntry(Exception):
+    """A cache entry that cannot be served as it is (the message says why); it is rebuilt."""
+
+
+def check_entry(entry: str) -> tuple[dict, dict[str, np.ndarray]]:
+    """``(meta, arrays sliced to the valid rows)`` of the cache folder ``entry``, or DamagedEntry.
+
+    Checks that ``meta.json`` parses with its fields, and that every array it lists opens (a
+    truncated ``.npy`` does not memory-map) with the recorded shape and dtype (entries written
+    before these were recorded: at least ``count`` rows)."""
+    try:
+        with open(os.path.join(entry, "meta.json")) as f:
+            meta = json.load(f)
+        count, names, stats = int(meta["count"]), list(meta["arrays"]), meta["stats"]
+        str(meta["fingerprint"])
+        if not isinstance(stats, dict):
+            raise TypeError("stats is not an object")
+    except (OSError, ValueError, KeyError, TypeError) as error:
+        raise DamagedEntry(f"meta.json: {type(error).__name__}: {error}") from None
+    arrays = {}
+    for n in names:
+        path = os.path.join(entry, n + ".npy")
+        try:
+            array = np.load(path, mmap_mode="r")
+        except (OSError, ValueError, EOFError) as error:
+            raise DamagedEntry(f"{n}.npy: {type(error).__name__}: {error}") from None
+        shape, dtype = meta.get("shapes", {}).get(n), meta.get("dtypes", {}).get(n)
+        if shape is not None and list(array.shape) != list(shape):
+            raise DamagedEntry(f"{n}.npy has shape {list(array.shape)}, meta.json says {shape}")
+        if dtype is not None and array.dtype.str != dtype:
+            raise DamagedEntry(f"{n}.npy has dtype {array.dtype.str}, meta.json says {dtype}")
+        if array.ndim == 0 or array.shape[0] < count:
+            raise DamagedEntry(f"{n}.npy has {array.shape[0] if array.ndim else 0} rows, meta.json says {count}")
+        arrays[n] = array[:count]
+    return meta, arrays
+
+
+def discard_entry_of(array: np.ndarray, cache_root: str | None) -> str | None:
+    """Delete the cache entry that the memory-mapped ``array`` was read from (it holds bad
+    values), returning its folder; None if ``array`` is not from an entry under ``cache_root``."""
+    filename = getattr(array, "filename", None)
+    if cache_root is None or not filename:
+        return None
+    entry = os.path.dirname(os.path.abspath(filename))
+    if os.path.dirname(entry) != os.path.abspath(cache_root):
+        return None
+    shutil.rmtree(entry, ignore_errors=True)
+    return entry
 
 
 def writable_cache_root(cache_dir: str, data_dir: str) -> str | None:

@@ -9,7 +9,9 @@ from __future__ import annotations
 import logging
 import os
 
-from lra.data.cache import cached_build, fingerprint, writable_cache_root
+import numpy as np
+
+from lra.data.cache import cached_build, discard_entry_of, fingerprint, writable_cache_root
 from lra.data.errors import DataError
 from lra.data.pipeline import SPLITS, Dataset
 from lra.data.tasks import TaskInfo, get_task
@@ -65,9 +67,35 @@ def load_dataset(config) -> Dataset:
     d = config.data
     cache_root = writable_cache_root(str(d.cache_dir), root) if d.use_cache else None
     splits, stats = spec.load(config, info, root, cache_root)
+    bad = label_problems(splits, info.num_classes)
+    discarded = [entry for split in bad if (entry := discard_entry_of(splits[split]["targets"], cache_root))]
+    if discarded:
+        log.warning("%s: cached labels out of range (%s); rebuilt %s from the source", spec.name,
+                    "; ".join(bad.values()), ", ".join(discarded))
+        splits, stats = spec.load(config, info, root, cache_root)
+        bad = label_problems(splits, info.num_classes)
+    if bad:
+        raise DataError(f"{spec.name}: labels out of range in the data under {root!r}: {'; '.join(bad.values())} "
+                        "(check the data files: each label must be one of the task's classes)")
     for split in SPLITS:
         log.info("%s %s: %d examples", spec.name, split, len(splits[split]["targets"]))
     return Dataset(info, splits, stats)
+
+
+def label_problems(splits: dict, num_classes: int) -> dict[str, str]:
+    """Per split, what is wrong with its labels (``targets`` outside ``[0, num_classes)``, where
+    ``weights`` > 0 for token-level tasks); splits without a problem are left out."""
+    problems = {}
+    for split, arrays in splits.items():
+        targets = np.asarray(arrays["targets"])
+        if "weights" in arrays:
+            targets = targets[np.asarray(arrays["weights"]) > 0]
+        if targets.size == 0:
+            continue
+        low, high = int(targets.min()), int(targets.max())
+        if low < 0 or high >= num_classes:
+            problems[split] = f"{split} labels span [{low}, {high}], the task has {num_classes} classes"
+    return problems
 
 
 def line_file_splits(config, info, cache_root, files: dict[str, str], read, extra=None) -> tuple[dict, dict]:

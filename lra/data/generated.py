@@ -40,14 +40,12 @@ def ensure_generated(folder: str, params: dict, expected: list[str], write: Call
     os.makedirs(folder, exist_ok=True)
     t0 = time.time()
     write(folder)
-    with open(manifest, "w") as f:
-        json.dump({"params": params, "seconds": round(time.time() - t0, 3)}, f, indent=1)
+    atomic_write_text(manifest, json.dumps({"params": params, "seconds": round(time.time() - t0, 3)}, indent=1))
     log.info("generated %s in %.1f s", folder, time.time() - t0)
 
 
 def atomic_write_text(path: str, text: str) -> None:
-    """Writes text to path via a temporary file and a rename."""
-    tmp = f"{path}.tmp{os.getpid()}"
-    with open(tmp, "w", encoding="utf-8", newline="\n") as f:
-        f.write(text)
-    os.replace(tmp, path)
+    """Writes text to path via a temporary file and a rename (:func:`lra.atomic.write_text`)."""
+    from lra import atomic
+
+    atomic.write_text(path, text)

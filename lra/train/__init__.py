@@ -17,12 +17,18 @@ command with the same workdir. It resumes
 from the newest readable checkpoint (``checkpoints/``), with the optimiser state, the loop state
 (:class:`LoopState`) and the data position (a pure function of seed and step), so on CPU the
 resumed run ends with exactly the parameters of an uninterrupted one.
+
+One run writes a workdir at a time (:mod:`lra.workdir_lock`); a run started by a sweep ends with
+its sweep driver (:mod:`lra.parent_watch`). A NaN/inf loss stops the run with an error that lists
+the checkpoints and how to restart (``config.restart_from``, :mod:`lra.restart`); a full disk
+stops it with an error naming the intact checkpoints.
 """
 
 from __future__ import annotations
 
 import contextlib
 import dataclasses
+import errno
 import functools
 import json
 import logging
@@ -39,16 +45,19 @@ import ml_collections
 import numpy as np
 from flax.training.train_state import TrainState
 
+from lra import atomic, restart
 from lra import config as lra_config
 from lra.checkpoint import CheckpointStore
 from lra.data import get_task, load_dataset
 from lra.metrics import MetricWriter, NullWriter
 from lra.optim import learning_rate_schedule, make_optimizer
+from lra.parent_watch import watch_parent
 from lra.paths import workdir_path
 from lra.preemption import PreemptionGuard
 from lra.provenance import hardware_description, software_versions
 from lra.steps import data_parallel, eval_step, make_key, replicate, train_step, unreplicate
 from lra.train.early_stopping import patience_steps, stops_early
+from lra.workdir_lock import WorkdirBusyError, WorkdirLock, create_workdir
 from wavspa_flax import build_model
 from wavspa_flax.errors import UserError
 
@@ -57,6 +66,10 @@ log = logging.getLogger("lra.train")
 
 class NonFiniteLossError(UserError, FloatingPointError):
     """The training loss became NaN or infinite; the run stops and keeps its last good checkpoint."""
+
+
+class DiskFullError(UserError, OSError):
+    """No space left while writing the workdir; the checkpoints already written are intact."""
 
 
 @dataclasses.dataclass
@@ -69,6 +82,7 @@ class LoopState:
     train_loss: float | None = None
     train_accuracy: float | None = None
     stop_reason: str | None = None  # 'early_stopping' once decided (a resumed run then only tests)
+    restart_from: str | None = None  # config.restart_from applied to this run (lra.restart), applied once
 
     @classmethod
     def from_json(cls, saved: dict) -> LoopState:
@@ -137,16 +151,11 @@ def _fetch_train_metrics(pending: list, step: int) -> dict[str, float]:
         if not math.isfinite(loss):
             first_bad = step - len(fetched) + offset + 1
             raise NonFiniteLossError(
-                f"training loss is {loss} at step {first_bad}; stopping. The last checkpoint "
-                "before it is intact in the workdir's checkpoints/ (lower --config.learning_rate, "
-                "set --config.grad_clip_norm, or use --config.model.dtype=float32)."
-            )
+                f"training loss is {loss} at step {first_bad}; stopping without saving it.")
         if not (math.isfinite(float(sums["grad_norm"])) and float(sums["params_finite"]) == 1.0):
             raise NonFiniteLossError(
                 f"gradients or parameters became NaN/inf at step {step - len(fetched) + offset + 1}; "
-                "stopping without saving them. The last checkpoint in the workdir's checkpoints/ is "
-                "intact (lower --config.learning_rate or set --config.grad_clip_norm)."
-            )
+                "stopping without saving them.")
     weight = sum(float(s["weight_sum"]) for s in fetched)
     return {
         "loss": sum(float(s["loss_sum"]) for s in fetched) / max(weight, 1e-9),
@@ -168,15 +177,68 @@ def train_and_evaluate(
     every device of every process (the same list on every process). ``stop_after_steps`` ends
     this call after that many total steps without the final test evaluation, as a kill would
     (used by the resume tests).
+
+    The run holds the workdir's lock (:mod:`lra.workdir_lock`) throughout: a second run on the
+    same workdir ends with a :class:`~lra.workdir_lock.WorkdirBusyError` before writing anything.
     """
-    wall_start = time.time()
     workdir = workdir_path(workdir)  # an etils.epath.Path: a URI (gs://...) stays one
-    workdir.mkdir(parents=True, exist_ok=True)
     devices = list(devices or jax.devices())
+    lra_config.validate(config, len(devices))
+    create_workdir(workdir)
+    watch_parent()
+    with _workdir_lock(workdir):
+        try:
+            return _train_and_evaluate(config, workdir, devices, stop_after_steps)
+        except NonFiniteLossError as error:
+            if jax.process_index() == 0:
+                restart.mark_diverged(workdir, str(error))
+            raise NonFiniteLossError(f"{error} {restart.advice(workdir)}") from error
+        except Exception as error:  # OSError(ENOSPC), or orbax's and tensorstore's wrappings of it
+            if not _is_disk_full(error):
+                raise
+            raise _disk_full_error(workdir, error) from error
+
+
+def _is_disk_full(error: BaseException) -> bool:
+    return getattr(error, "errno", None) == errno.ENOSPC or "No space left on device" in str(error)
+
+
+def _disk_full_error(workdir, error: BaseException) -> DiskFullError:
+    steps = restart.checkpoint_steps(workdir / "checkpoints")
+    saved = (f"the checkpoints at steps {steps} are intact" if steps else "no checkpoint had been saved yet")
+    return DiskFullError(f"no space left on the device while writing {workdir} ({type(error).__name__}); {saved}: "
+                         "free some space and rerun the same command to resume")
+
+
+@contextlib.contextmanager
+def _workdir_lock(workdir):
+    """The workdir's lock, taken by process 0; every process learns whether it got it."""
+    if jax.process_count() == 1:
+        with WorkdirLock(workdir):
+            yield
+        return
+    from jax.experimental import multihost_utils
+
+    with contextlib.ExitStack() as stack:
+        error = None
+        if jax.process_index() == 0:
+            try:
+                stack.enter_context(WorkdirLock(workdir))
+            except UserError as caught:
+                error = caught
+        held = multihost_utils.broadcast_one_to_all(np.int32(error is None))
+        if error is not None:
+            raise error
+        if not int(held):
+            raise WorkdirBusyError(f"workdir {workdir}: process 0 could not lock it (see its error line)")
+        yield
+
+
+def _train_and_evaluate(config, workdir, devices: list, stop_after_steps: int | None) -> RunResult:
+    wall_start = time.time()
     num_devices = len(devices)
     rows = local_rows(devices)
     is_primary = jax.process_index() == 0
-    lra_config.validate(config, num_devices)
 
     # ---------------------------------------------------------------- data, model, state
     dataset = _load_dataset_once(config, is_primary)
@@ -203,16 +265,15 @@ def train_and_evaluate(
         guard = resources.enter_context(PreemptionGuard())
 
         # ------------------------------------------------------------ resume
-        state, loop = template, LoopState()
-        restored = store.restore_latest(template)
+        restored, saved_loop = restart.starting_point(config.get("restart_from", ""), store, best_store, template,
+                                                      workdir)
+        state, loop = (template if restored is None else restored), LoopState.from_json(saved_loop)
         if restored is not None:
-            state, saved_loop = restored
-            loop = LoopState.from_json(saved_loop)
             log.info("resuming from %s at step %d", store.directory, int(state.step))
         start_step = int(state.step)
         wall_before = loop.wall_seconds
         if is_primary:
-            (workdir / "config.json").write_text(config.to_json_best_effort(indent=2))
+            atomic.write_text(workdir / "config.json", config.to_json_best_effort(indent=2))
 
         def save_to(target: CheckpointStore, at_step: int) -> None:
             # Saves follow _fetch_train_metrics, which checked every step since the last save.
@@ -319,7 +380,7 @@ def train_and_evaluate(
     if "accuracy_by_index" in test:
         summary["test_accuracy_by_index"] = test["accuracy_by_index"]
     if is_primary:
-        (workdir / "summary.json").write_text(json.dumps(summary, indent=2))
+        atomic.write_text(workdir / "summary.json", json.dumps(summary, indent=2))
     log.info("done: test accuracy %.4f (best val %.4f at step %s); %s/summary.json",
              test["accuracy"], loop.best_val_accuracy or 0.0, loop.best_step, workdir)
     return RunResult(summary=summary, state=final_state)

@@ -78,7 +78,7 @@ def test_non_finite_loss_stops_and_keeps_last_good_checkpoint(listops_config, tm
     settings = {"num_train_steps": 8, "eval_every": 2, "checkpoint_every": 2}
     good = train_and_evaluate(listops_config(**settings), tmp_path / "run", stop_after_steps=2)
     with pytest.raises(NonFiniteLossError, match="checkpoint"):
-        train_and_evaluate(listops_config(**settings, learning_rate=float("inf"), schedule="constant"),
+        train_and_evaluate(listops_config(**settings, learning_rate=1e30, schedule="constant"),
                            tmp_path / "run")
     store = CheckpointStore(tmp_path / "run" / "checkpoints", keep=2)
     assert store.steps() == [2]
