@@ -51,6 +51,7 @@ def registered():
     ("transformer,toy_haar", {}),
     ("toy,toy_haar", {"model.attention.toy_sharpness": 0.5}),
 ])
+@pytest.mark.slow
 def test_registered_toy_choices_train_through_the_command_line_config_path(registered, tmp_path, variant,
                                                                            overrides):
     settings = {"num_train_steps": 12, "eval_every": 12, "checkpoint_every": 12, "learning_rate": 1e-2,

@@ -43,6 +43,7 @@ TASK_VARIANTS = {"listops": "performer,ada", "text": "linformer,fixed", "retriev
 
 
 @pytest.mark.parametrize("task", TASKS)
+@pytest.mark.slow
 def test_task_config_trains_one_step_at_smoke_scale(task, tmp_path):
     overrides = {"num_train_steps": 1, "eval_every": 1, "checkpoint_every": 1}
     if task == "retrieval":
@@ -103,6 +104,7 @@ def test_unknown_keys_and_variants_fail_clearly():
     (["--config={config}/listops.py:transformer,fixed", "--config.model.space.layout=stacked"],
      "error: config.model.space.layout = 'stacked' is not valid"),
 ])
+@pytest.mark.slow
 def test_command_line_mistakes_end_in_one_line_without_traceback(tmp_path, args, message):
     result = subprocess.run(
         [sys.executable, "-m", "lra.train", *[a.format(config=REPO / "configs") for a in args],
