@@ -39,3 +39,17 @@ def test_exit_code_and_other_errors_pass_through(monkeypatch):
     assert exit_info.value.code == 3
     with pytest.raises(KeyError):  # a bug, not a user's mistake: its traceback is shown
         run_main(_raises(KeyError("x")))
+
+
+def test_preemption_guard_turns_sigterm_into_a_request_and_restores_the_handler():
+    import os
+    import signal
+
+    from lra.preemption import PreemptionGuard
+
+    before = signal.getsignal(signal.SIGTERM)
+    with PreemptionGuard() as guard:
+        assert not guard.stop_requested()
+        os.kill(os.getpid(), signal.SIGTERM)
+        assert guard.stop_requested() and guard.signal_number == signal.SIGTERM
+    assert signal.getsignal(signal.SIGTERM) == before
