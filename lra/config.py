@@ -247,6 +247,7 @@ def load_config(spec: str, overrides: Mapping[str, Any] | None = None,
     if scale != "paper":
         update(config, getattr(module, "SCALES", {}).get(scale, {}), f"{path} SCALES[{scale!r}]")
     update(config, overrides, source)
+    check_chosen_options(config, overrides)
     return config
 
 
@@ -272,6 +273,50 @@ def check_hyperparameters(config: ml_collections.ConfigDict) -> None:
         value = config.model.get(name) if "model" in config else None
         if isinstance(value, float) and value >= 1.0:
             raise ConfigError(f"config.model.{name} = {value!r} must be below 1")
+
+
+def _choices(model: ml_collections.ConfigDict) -> dict[str, tuple[Any, str | None, str]]:
+    """``{section: (registry, chosen name or None, what)}`` of ``config.model``'s three sections."""
+    if model.mixer != ATTENTION_MIXER:
+        return {"attention": (ATTENTIONS, None, f"the attention-free mixer {model.mixer!r}"),
+                "space": (SPACES, None, f"the attention-free mixer {model.mixer!r}"),
+                "mixing": (MIXERS, model.mixer, f"mixer {model.mixer!r}")}
+    attention = SPACES.entry(model.space.kind).meta.get("attention") or model.attention.kind
+    return {"attention": (ATTENTIONS, attention, f"attention {attention!r}"),
+            "space": (SPACES, model.space.kind, f"space {model.space.kind!r}"),
+            "mixing": (MIXERS, None, "the attention mixer")}
+
+
+def check_chosen_options(config: ml_collections.ConfigDict, keys) -> None:
+    """A ConfigError for an override ``model.<attention|space|mixing>.<key>`` that the chosen class
+    does not use (``--config.model.space.level=7`` for a space without levels would change nothing)."""
+    choices = None
+    for dotted in keys:
+        parts = dotted.split(".")
+        if len(parts) != 3 or parts[0] != "model" or parts[1] not in ("attention", "space", "mixing") \
+                or parts[2] == "kind":
+            continue
+        choices = choices or _choices(config.model)
+        registry, name, what = choices[parts[1]]
+        used = registry.options_of_choice(name) if name is not None else {}
+        if parts[2] not in used:
+            raise ConfigError(f"config.{dotted} is not an option of {what} (its options: {sorted(used) or 'none'}); "
+                              "drop it or choose a variant that uses it")
+
+
+def with_current_defaults(saved: Mapping[str, Any]) -> ml_collections.ConfigDict:
+    """A run's saved ``config.json`` (a dict) with every key the current code has and the run did
+    not save (an option added since) at its current default (:func:`base_config` of its task):
+    what the run computed with, read by the current code. Saved keys are kept as saved."""
+
+    def merge(defaults: dict, values: Mapping) -> dict:
+        out = dict(defaults)
+        for key, value in values.items():
+            out[key] = merge(out[key], value) if isinstance(value, Mapping) and isinstance(out.get(key), dict) \
+                else value
+        return out
+
+    return ml_collections.ConfigDict(merge(base_config(saved["task"]).to_dict(), saved))
 
 
 def validate(config: ml_collections.ConfigDict, num_devices: int = 1) -> None:

@@ -10,6 +10,8 @@ import pytest
 from lra import bench
 from lra.bench.report import write_report
 
+pytestmark = pytest.mark.slow  # every test here runs training or a subprocess
+
 TINY = ["--set", "model.num_layers=1", "--set", "model.emb_dim=16", "--set", "model.qkv_dim=16",
         "--set", "model.mlp_dim=32", "--reps", "1", "--host", "smoke"]
 

@@ -18,11 +18,22 @@ gives ``config.model.attention.window = 512``, rejects ``window = 0`` with one l
   ``forward_only=True``).
 * ``aliases``: other accepted names (the paper's name for an attention, e.g.).
 * ``ablation``: not one of the paper's choices (identity attention, ...): left out of grids.
+
+Option keys. A registry's options form one flat config section (``config.model.attention``), so a
+key means the same option for every class that declares it: two classes may share a key only with
+the same declaration (default, choices, minimum; e.g. inherited from a common base class). A class
+whose field clashes with another class's key takes its own key, ``option(..., key="cosine_window")``
+(the field name stays ``window``). A clash does not stop the package from importing: the new name
+is not registered, a :class:`RegistrationWarning` names both classes and the fix, and choosing the
+name ends in that one-line :class:`~wavspa_flax.errors.ConfigError` (:meth:`Registry.failures`
+lists them; the test suite fails on any). A choice uses only its own class's options
+(:meth:`Registry.options_of_choice`); ``lra.config`` rejects an override of another class's key.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import warnings
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -75,6 +86,14 @@ def options_of(cls: type) -> dict[str, tuple[str, Option]]:
     return found
 
 
+class RegistrationWarning(UserWarning):
+    """A class could not be registered (its option keys clash with another class's)."""
+
+
+def _where(cls: type) -> str:
+    return f"{cls.__name__} ({cls.__module__})"
+
+
 @dataclasses.dataclass(frozen=True)
 class Entry:
     name: str
@@ -96,6 +115,8 @@ class Registry:
         self._entries: dict[str, Entry] = {}
         self._aliases: dict[str, str] = {}
         self._options: dict[str, Option] = {}
+        self._declared_by: dict[str, type] = {}  # the first class declaring each option key
+        self._failures: dict[str, str] = {}  # name -> why its class could not be registered
 
     # -- registration ---------------------------------------------------------------------------
     def register(self, name: str, **kwargs) -> Callable[[type], type]:
@@ -109,13 +130,16 @@ class Registry:
         for alias in (name, *aliases):
             if alias in self._entries or alias in self._aliases:
                 raise ValueError(f"{self.section}: the name {alias!r} is already registered")
-        for key, (_, spec) in (options_of(cls) if cls is not None else {}).items():
-            known = self._options.get(key)
-            if known is not None and (known.default, known.choices, known.minimum) != (
-                    spec.default, spec.choices, spec.minimum):
-                raise ValueError(f"{cls.__name__} declares option {self.section}.{key} unlike an earlier "
-                                 "class; share one declaration (a common base class) instead")
+        declared = options_of(cls) if cls is not None else {}
+        clash = self._clash(name, cls, declared)
+        if clash is not None:
+            warnings.warn(clash, RegistrationWarning, stacklevel=3)
+            for alias in (name, *aliases):
+                self._failures[alias] = clash
+            return cls
+        for key, (_, spec) in declared.items():
             self._options.setdefault(key, spec)
+            self._declared_by.setdefault(key, cls)
         for key in preset or {}:
             if key not in self._options:
                 raise ValueError(f"{self.section}: preset key {key!r} of {name!r} is not an option")
@@ -123,13 +147,34 @@ class Registry:
         self._aliases.update({alias: name for alias in aliases})
         return cls
 
+    def _clash(self, name: str, cls: type | None, declared: Mapping[str, tuple[str, Option]]) -> str | None:
+        """The one-line reason ``cls`` cannot take its option keys (None when it can)."""
+        for key, (field, spec) in declared.items():
+            known = self._options.get(key)
+            if known is not None and (known.default, known.choices, known.minimum) != (
+                    spec.default, spec.choices, spec.minimum):
+                other = self._declared_by[key]
+                return (f"{self.section} {name!r}: {_where(cls)} declares option {self.section}.{key} "
+                        f"(default {spec.default!r}) unlike {_where(other)} (default {known.default!r}); "
+                        f"give it its own key, e.g. {field}: ... = option(..., key=\"{name}_{field}\"), "
+                        "or share one declaration (a common base class)")
+        return None
+
     def unregister(self, name: str) -> None:
         """Remove ``name``, its aliases and the options no other entry declares (tests that
-        register toy classes clean up with it)."""
+        register toy classes clean up with it); also forgets a failed registration of ``name``."""
+        if name in self._failures:
+            self._failures = {a: why for a, why in self._failures.items() if why != self._failures[name]}
+            return
         self._entries.pop(name)
         self._aliases = {a: n for a, n in self._aliases.items() if n != name}
         declared = {key for e in self._entries.values() if e.cls is not None for key in options_of(e.cls)}
         self._options = {key: spec for key, spec in self._options.items() if key in declared}
+        self._declared_by = {key: cls for key, cls in self._declared_by.items() if key in declared}
+
+    def failures(self) -> dict[str, str]:
+        """``{name: reason}`` of the classes that could not be registered (see the module docstring)."""
+        return dict(self._failures)
 
     # -- lookup ---------------------------------------------------------------------------------
     def names(self, ablations: bool = True) -> tuple[str, ...]:
@@ -139,7 +184,8 @@ class Registry:
         return dict(self._aliases)
 
     def __contains__(self, name: str) -> bool:
-        return name in self._entries or name in self._aliases
+        """Registered (or failed to register: :meth:`resolve` then says why)."""
+        return name in self._entries or name in self._aliases or name in self._failures
 
     def resolve(self, name: str) -> str:
         """The registered name for ``name`` or one of its aliases; a :class:`ConfigError` otherwise."""
@@ -147,6 +193,8 @@ class Registry:
             return name
         if name in self._aliases:
             return self._aliases[name]
+        if name in self._failures:
+            raise ConfigError(self._failures[name])
         known = list(self._entries) + list(self._aliases)
         raise ConfigError(f"config.{self.choice} = {name!r} is not valid"
                           f"{did_you_mean(name, known)}; expected one of {tuple(self._entries)}")
@@ -157,6 +205,11 @@ class Registry:
     # -- config ---------------------------------------------------------------------------------
     def options(self) -> dict[str, Option]:
         return dict(self._options)
+
+    def options_of_choice(self, name: str) -> dict[str, Option]:
+        """The options the choice ``name`` uses (its class's; none for a name without a class)."""
+        cls = self.entry(name).cls
+        return {key: spec for key, (_, spec) in (options_of(cls) if cls is not None else {}).items()}
 
     def defaults(self) -> dict[str, Any]:
         """Every option's default (the keys of the config section)."""

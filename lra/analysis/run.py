@@ -45,13 +45,14 @@ class Run:
 
 
 def read_config(workdir: Path, data_dir: str | None = None):
-    """The run's resolved config from ``config.json`` (``data_dir`` replaces ``data.dir``)."""
-    import ml_collections
+    """The run's resolved config from ``config.json`` (``data_dir`` replaces ``data.dir``), with the
+    options added since the run at their current defaults."""
+    from lra.config import with_current_defaults
 
     path = workdir / "config.json"
     if not path.exists():
         raise ConfigError(f"{path} not found: --workdir must be a folder lra.train wrote (config.json, best/)")
-    config = ml_collections.ConfigDict(json.loads(path.read_text()))
+    config = with_current_defaults(json.loads(path.read_text()))
     if data_dir is not None:
         config.data.dir = data_dir
     return config

@@ -61,6 +61,7 @@ def analysed(tmp_path_factory):
     return root, runs, out, prefix
 
 
+@pytest.mark.slow
 def test_every_file_is_written(analysed):
     _, _, out, prefix = analysed
     for name in FILES_ALWAYS + FILES_HEADS + FILES_WAVELETS:
@@ -78,6 +79,7 @@ def test_every_file_is_written(analysed):
             "entropy_correlation", "wavelet_entropy_d1"} <= set(heads[0])
 
 
+@pytest.mark.slow
 def test_learned_wavelets_against_the_checkpoint_and_pywt(analysed):
     root, runs, out, _ = analysed
     filters = np.asarray(raw_best_params(root / "ada")["encoder"]["block_0"]["mixer"]["scaling_filters"], np.float64)
@@ -99,6 +101,7 @@ def test_learned_wavelets_against_the_checkpoint_and_pywt(analysed):
     assert float(layers[0]["relative_change_mean"]) > 0  # the filters trained
 
 
+@pytest.mark.slow
 def test_position_kernels_against_loops(analysed):
     root, runs, out, _ = analysed
     table = np.asarray(raw_best_params(root / "ada")["encoder"]["position"]["pos_embedding"], np.float64)
@@ -155,6 +158,7 @@ def numpy_layer0_maps(params, tokens, lengths, num_heads):
     return p / p.sum(-1, keepdims=True)
 
 
+@pytest.mark.slow
 def test_head_entropies_equal_a_numpy_forward_pass(analysed):
     root, runs, out, _ = analysed
     config = runs["rope"]
@@ -186,6 +190,7 @@ def test_head_entropies_equal_a_numpy_forward_pass(analysed):
 
 
 @pytest.mark.parametrize("alpha", [0.5, 0.25])
+@pytest.mark.slow
 def test_scale_sensitivity_equals_a_numpy_forward_on_the_scaled_inputs(analysed, alpha):
     """x_alpha keeps every 1/alpha-th token; its layer-0 maps are compared with the full maps on
     [CLS] + those tokens (rows renormalised), row by row through pywt's db2 coefficients."""
@@ -218,6 +223,7 @@ def test_scale_sensitivity_equals_a_numpy_forward_on_the_scaled_inputs(analysed,
                                                                                           abs=1e-6)
 
 
+@pytest.mark.slow
 def test_wavelet_space_maps_are_per_band(analysed):
     _, runs, out, _ = analysed
     rows = read_csv(out / "ada" / "heads.csv")
@@ -230,6 +236,7 @@ def test_wavelet_space_maps_are_per_band(analysed):
     assert "coefficient band" in (out / "ada" / "report.md").read_text()
 
 
+@pytest.mark.slow
 def test_compare_table_pools_each_runs_heads(analysed):
     _, _, out, prefix = analysed
     groups = {(r["group"], r["layer"]): r for r in read_csv(f"{prefix}.csv")}

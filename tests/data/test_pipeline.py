@@ -72,6 +72,17 @@ def test_epochs_are_permutations_and_resume_is_exact(batch):
     assert not np.array_equal(seen[:10], np.arange(10))  # shuffled
 
 
+def test_each_epoch_has_its_own_order():
+    """Five epochs of 10 examples (batch 5, one epoch = 2 batches): five different orders (two
+    equal by chance: 1 in 10! per pair), each the permutation ``default_rng([seed, epoch])`` draws."""
+    ds = toy(n_train=10)
+    stream = np.concatenate([flat(b, "targets") for b in itertools.islice(ds.train_batches(5, 1, seed=3), 10)])
+    epochs = [tuple(stream[10 * e: 10 * e + 10].tolist()) for e in range(5)]
+    assert len(set(epochs)) == 5, epochs
+    for e, order in enumerate(epochs):
+        assert list(order) == np.random.default_rng([3, e]).permutation(10).tolist()
+
+
 def test_eval_visits_each_example_once_and_keeps_the_tail():
     ds = toy(n_eval=7)
     batches = list(ds.eval_batches("val", 4, 2))

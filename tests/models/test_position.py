@@ -22,6 +22,30 @@ def test_sinusoidal_inner_product_depends_only_on_the_offset():
     np.testing.assert_allclose(np.diag(gram), d / 2, atol=2e-5)  # |pe(x)|^2 = d/2 for every x
 
 
+def test_sinusoidal_table_is_the_lra_formula():
+    """``pe[p, 2i] = sin(p / 10000^(2i/d))``, ``pe[p, 2i+1] = cos(...)``, written out here."""
+    d, n = 8, 6
+    expected = np.zeros((n, d))
+    for p in range(n):
+        for i in range(d // 2):
+            angle = p / 10000.0 ** (2 * i / d)
+            expected[p, 2 * i], expected[p, 2 * i + 1] = np.sin(angle), np.cos(angle)
+    np.testing.assert_allclose(sinusoidal_table(n, d), expected, atol=1e-6)
+    # Two hand values: position 1, feature 2 is sin(10000^(-1/4)) = sin(0.1); feature 3 its cos.
+    np.testing.assert_allclose(sinusoidal_table(2, 8)[1, 2:4], [np.sin(0.1), np.cos(0.1)], atol=1e-7)
+
+
+def test_rope_rotates_by_the_position_times_the_frequency():
+    """Position p rotates the pair (x_i, x_{i+dh/2}) by the angle ``p / 10000^(2i/dh)``."""
+    n, dh = 3, 4
+    x = np.zeros((1, n, 1, dh), np.float32)
+    x[..., 0] = 1.0  # the unit vector of pair 0 (rotated by p), nothing in pair 1
+    x[..., 1] = 1.0  # the unit vector of pair 1 (rotated by p / 100)
+    out = np.asarray(apply_rope(jnp.asarray(x)))[0, :, 0]
+    for p in range(n):
+        np.testing.assert_allclose(out[p], [np.cos(p), np.cos(p / 100), np.sin(p), np.sin(p / 100)], atol=1e-6)
+
+
 def test_rope_scores_depend_only_on_the_offset():
     n, dh = 12, 8
     rng = np.random.default_rng(0)

@@ -158,12 +158,13 @@ def _attention_inputs(module, params, x, mask):
 
 @pytest.mark.parametrize("n,overrides", [
     (1000, dict(space__kind="fixed")),  # the paper's 2-D db2, level 1: masks per sequence band
+    (1000, dict(space__kind="fixed", space__level=2)),  # 2-D, two levels: (cH, cV, cD)_2 before _1
     (1001, dict(space__kind="fixed", space__dims="1d", space__level=3)),
     (1001, dict(space__kind="ortho", space__wavelet_length=16)),
     (1000, dict(space__kind="ada", space__wavelet_length=32, space__level=2)),
     (1001, dict(space__kind="ada", space__wavelet_length=40)),
     (1001, dict(space__kind="lift", space__level=3)),
-], ids=["fixed-2d", "fixed-1d-3", "ortho-16", "ada-32-2", "ada-40", "lift-3"])
+], ids=["fixed-2d", "fixed-2d-2", "fixed-1d-3", "ortho-16", "ada-32-2", "ada-40", "lift-3"])
 def test_band_masks_are_the_support_masks_of_the_transform(n, overrides):
     """At realistic lengths with padding (1000 / 1001 with 613 and 1 valid positions) and the
     configs' wavelet lengths: the spaces' band masks equal ``coefficient_support_masks`` /

@@ -86,6 +86,7 @@ def test_folder_rule_readable_stable_and_hashed_when_not_exact():
 
 # -- local backend, skipping, commands, aggregate ------------------------------------------------------
 
+@pytest.mark.slow
 def test_local_sweep_runs_every_job_and_reports_the_failed_one(env, local_sweep):
     root = local_sweep.root
     assert local_sweep.code == 1, local_sweep.output  # one job failed
@@ -105,6 +106,7 @@ def test_local_sweep_runs_every_job_and_reports_the_failed_one(env, local_sweep)
     assert "4 finished, 1 failed, 0 skipped" in local_sweep.output
 
 
+@pytest.mark.slow
 def test_rerun_skips_finished_runs_without_starting_a_job(env, local_sweep, monkeypatch):
     root = local_sweep.root
     before = {f: (root / f / "summary.json").stat().st_mtime_ns for f in folders([0, 1])}
@@ -131,6 +133,7 @@ def parse_train_command(argv):
             values.workdir)
 
 
+@pytest.mark.slow
 def test_commands_backend_prints_the_unfinished_runs_only(env, local_sweep, capsys):
     root = local_sweep.root
     code, output = run_sweep(f"--sweep={SWEEP}:all,fail", f"--root={root}", "--seeds=3", *env.shared,
@@ -162,6 +165,7 @@ def read_csv(path):
         return list(csv.DictReader(handle))
 
 
+@pytest.mark.slow
 def test_aggregate_matches_the_summaries(env, local_sweep):
     root = local_sweep.root
     code, output = run_sweep(f"--sweep={SWEEP}:all", f"--root={root}", "--seeds=3", "--aggregate",
@@ -243,6 +247,7 @@ def test_example_sweeps_resolve():
 
 # -- Ray -------------------------------------------------------------------------------------------
 
+@pytest.mark.slow
 def test_ray_sweep_retries_a_failed_run_which_resumes(env, local_sweep):
     pytest.importorskip("ray", reason="the Ray backend's test needs ray (pip install -e '.[dev]')")
     root = env.base / "ray_runs"

@@ -10,9 +10,9 @@ import pytest
 
 from lra.metrics import read_metrics
 from lra.train import train_and_evaluate
-from wavspa_flax.attention import ATTENTIONS, MultiHeadAttention
+from wavspa_flax.attention import ATTENTIONS, MultiHeadAttention, attention_factory
 from wavspa_flax.registry import option
-from wavspa_flax.spaces import SPACES
+from wavspa_flax.spaces import SPACES, space_factory
 from wavspa_flax.spaces.wavelet import WaveletSpace, filter_transform
 
 from .conftest import smoke_config
@@ -51,6 +51,7 @@ def registered():
     ("transformer,toy_haar", {}),
     ("toy,toy_haar", {"model.attention.toy_sharpness": 0.5}),
 ])
+@pytest.mark.slow
 def test_registered_toy_choices_train_through_the_command_line_config_path(registered, tmp_path, variant,
                                                                            overrides):
     settings = {"num_train_steps": 12, "eval_every": 12, "checkpoint_every": 12, "learning_rate": 1e-2,
@@ -59,6 +60,12 @@ def test_registered_toy_choices_train_through_the_command_line_config_path(regis
     assert config.model.attention.kind == ("toy" if variant.startswith("toy") else "full")
     if "toy_haar" in variant:
         assert config.model.space.kind == "toy_haar" and config.model.space.level == 2  # its preset
+    # The command-line value reaches the module the model builds.
+    sharpness = overrides.get("model.attention.toy_sharpness", 1.0)
+    if variant.startswith("toy"):
+        factory = space_factory(config.model) if "toy_haar" in variant else attention_factory(config.model)
+        attention = dict(factory.options)["attention"] if "toy_haar" in variant else factory
+        assert attention.cls is ToyAttention and dict(attention.options)["sharpness"] == sharpness
     result = train_and_evaluate(config, tmp_path / "run")
     losses = [r["loss"] for r in read_metrics(tmp_path / "run") if r["split"] == "train"]
     assert result.summary["steps_completed"] == 12 and np.all(np.isfinite(losses))

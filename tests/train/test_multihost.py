@@ -19,6 +19,8 @@ from lra.train import train_and_evaluate
 
 from .conftest import REPO, smoke_config, subprocess_env
 
+pytestmark = pytest.mark.slow  # every test here runs training or a subprocess
+
 SETTINGS = {"num_train_steps": 6, "eval_every": 3, "checkpoint_every": 3, "batch_size": 8, "eval_batch_size": 8,
             "model.dropout": 0.0, "model.attention_dropout": 0.0, "learning_rate": 1e-3, "schedule": "constant",
             "log_every": 1}

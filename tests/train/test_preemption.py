@@ -12,12 +12,15 @@ import time
 
 import jax
 import numpy as np
+import pytest
 
 from lra.checkpoint import CheckpointStore
 from lra.metrics import read_metrics
 from lra.train import train_and_evaluate
 
 from .conftest import REPO, smoke_config, subprocess_env
+
+pytestmark = pytest.mark.slow  # every test here runs training or a subprocess
 
 SETTINGS = {"num_train_steps": 200, "eval_every": 1000, "checkpoint_every": 1000, "log_every": 1,
             "batch_size": 16, "data.num_train": 64}

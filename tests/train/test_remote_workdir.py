@@ -49,6 +49,7 @@ def test_workdir_path_keeps_uris_and_absolutises_local_paths(tmp_path, monkeypat
     assert _local_entries(tmp_path) == []
 
 
+@pytest.mark.slow
 def test_resume_in_a_bucket_equals_an_uninterrupted_local_run(gcs_bucket, listops_config, tmp_path,
                                                                 monkeypatch, caplog):
     settings = {"num_train_steps": 7, "eval_every": 1, "checkpoint_every": 2}

@@ -32,6 +32,7 @@ def _summaries(root, group):
     return {p.parent.name: json.loads(p.read_text()) for p in sorted((root / group).glob("*/summary.json"))}
 
 
+@pytest.mark.slow
 def test_table3_smoke_writes_paper_and_ours_side_by_side(tmp_path):
     out, root = _reproduce(tmp_path, "--table=3", "--scale=smoke", "--seeds=2", "--tasks=listops,text",
                            "--attentions=transformer", "--spaces=none,fixed")
@@ -73,6 +74,7 @@ def test_early_stopping_replay_follows_a4():
     assert replay_early_stopping([r for r in records if r["split"] == "val"], 0, 10) is None
 
 
+@pytest.mark.slow
 def test_lego_smoke_writes_per_position_intervals_and_a_plot(tmp_path):
     out, root = _reproduce(tmp_path, "--table=lego", "--scale=smoke", "--seeds=2")
     assert (out / "lego_smoke.png").stat().st_size > 0
@@ -94,6 +96,7 @@ def test_lego_smoke_writes_per_position_intervals_and_a_plot(tmp_path):
         assert any(r["split"] == "test_tracked" for r in read_metrics(folder))
 
 
+@pytest.mark.slow
 def test_a_restricted_grid_keeps_only_the_averages_of_its_own_groups(tmp_path):
     """Table 4 restricted to one cell: its task row and the two averages of its (attention, space)
     group, which name the tasks without a number; no other group's average rows."""

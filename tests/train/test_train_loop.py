@@ -62,16 +62,22 @@ def test_resume_after_kill_equals_uninterrupted_run(listops_config, tmp_path, ca
     assert_resumed_equals_uninterrupted(full, resumed)
 
 
-def test_early_stopping_after_min_steps_and_patience(listops_config, tmp_path):
+@pytest.mark.parametrize("min_steps,stop", [
+    (6, 6),  # 1 + 2 < min_steps: stops at the first step >= 6
+    (0, 3),  # patience decides: step 3 is the first with 2 steps since the best (step 1)
+])
+def test_early_stopping_after_min_steps_and_patience(listops_config, tmp_path, min_steps, stop):
     # lr 0: validation never improves after the first evaluation (step 1).
     config = listops_config(**{
         "num_train_steps": 20, "eval_every": 1, "checkpoint_every": 5, "learning_rate": 0.0,
-        "min_steps": 6, "patience_fraction": 0.1,  # patience = 2 steps
+        "min_steps": min_steps, "patience_fraction": 0.1,  # patience = 2 steps
     })
     summary = train_and_evaluate(config, tmp_path / "run").summary
     assert summary["stop_reason"] == "early_stopping"
-    assert summary["steps_completed"] == 6  # 1 + 2 < min_steps: stops at the first step >= 6
+    assert summary["steps_completed"] == stop
     assert summary["best_step"] == 1
+    vals = [r["step"] for r in read_metrics(tmp_path / "run") if r["split"] == "val"]
+    assert vals == list(range(1, stop + 1))
 
 
 def test_non_finite_loss_stops_and_keeps_last_good_checkpoint(listops_config, tmp_path):

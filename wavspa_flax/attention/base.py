@@ -6,6 +6,24 @@ output width equals the input width whatever ``f`` is (a wavelet space may hand 
 the hidden width). Queries at masked positions get some finite output the caller ignores;
 masked keys never influence any output.
 
+The contract every attention keeps (``tests/models/test_contract.py`` checks each registered one;
+``python -m pytest -m "not slow" -k <name>`` runs it for a new one):
+
+* **Zero rows.** Inputs may hold exact-zero rows, valid or not: a wavelet space zeroes the padding
+  before its transform, so bands hold zero coefficients, some marked valid, and an example may
+  have a single valid position. Outputs and gradients must stay finite: guard every division and
+  norm (``x * rsqrt(|x|^2 + eps)``; not ``x / |x|``, nor ``x / max(|x|, eps)``, whose gradient at
+  a zero row is NaN through ``|x|``). A NaN from this shows up as a NaN loss within a few steps,
+  not as a learning-rate problem.
+* **Masks.** ``mask [B, n]`` bool, True = valid key, or None (all valid). A masked key must get
+  exactly no weight (use :data:`MASK_VALUE` logits or zero its features), so padded content never
+  changes a valid output; a row with no valid key must still give finite values.
+* **Dtypes.** ``dtype`` is the compute dtype (float32 or bfloat16): the output is ``dtype``;
+  parameters are float32 (``param_dtype``); softmax statistics and long sums run in float32.
+* **Shapes.** ``[B, n, f] -> [B, n, f]`` for any ``f`` and any ``n <= length``.
+* **Options.** Declared as :func:`~wavspa_flax.registry.option` fields; a key must not clash with
+  another class's (the registry says which and how to rename it).
+
 :data:`ATTENTIONS` is the one registry of attentions: a new attention is one file in this package
 with ``@ATTENTIONS.register("<name>")`` on its class and its options declared as fields with
 :func:`~wavspa_flax.registry.option` (see :mod:`wavspa_flax.registry`).

@@ -7,6 +7,21 @@ package with ``@SPACES.register("<name>")`` on its class (options declared with
 :func:`~wavspa_flax.registry.option`; ``preset`` holds the values choosing it sets, e.g. Table 6's
 lifting level 3). Registration meta ``attention='<kind>'`` forces the attention inside the space.
 
+The contract every space keeps (``tests/models/test_contract.py`` checks each registered one;
+``python -m pytest -m "not slow" -k <name>`` runs it for a new one):
+
+* **Fields.** ``attention`` (a :class:`~wavspa_flax.registry.ModuleFactory`, called as
+  ``attention(length=m, name=...)``) and ``dtype`` (the compute dtype; the output is ``dtype``,
+  parameters float32); its own options as :func:`~wavspa_flax.registry.option` fields. A space
+  uses only the options it declares (``lra.config`` rejects an override of another space's key).
+* **Masks.** Zero the padded rows before the forward transform (``zero_masked``), so no coefficient
+  depends on padded content; give each band a mask (True where the coefficient's support touches a
+  valid position) and zero the outputs at masked coefficients (:func:`attend_bands` does both for
+  the bands); zero the padded rows of the output. Padded content must never change a valid output.
+* **Zero rows.** The attention then sees exact-zero rows, some of them valid (see
+  :mod:`wavspa_flax.attention.base`): outputs and gradients must stay finite.
+* **Shapes.** ``[B, n, d] -> [B, n, d]`` for every ``n`` the task uses (odd too).
+
 Band layouts (``layout``):
 
 * ``'per_band'`` (default; the official code behind the paper's numbers, reference D.1a): each
