@@ -153,7 +153,8 @@ def test_a_job_whose_parent_is_gone_stops_itself_with_sigterm():
     assert done.returncode == -signal.SIGTERM
     # Its real parent alive: it keeps running.
     job = "import time; from lra.parent_watch import watch_parent; watch_parent(); time.sleep(1.5)"
-    done = subprocess.run([sys.executable, "-c", job], cwd=REPO, timeout=20, env=_env(WAVSPA_PARENT_PID=str(os.getpid())))
+    done = subprocess.run([sys.executable, "-c", job], cwd=REPO, timeout=20,
+                          env=_env(WAVSPA_PARENT_PID=str(os.getpid())))
     assert done.returncode == 0
 
 
