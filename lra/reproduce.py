@@ -599,7 +599,7 @@ def main(argv: Sequence[str] | None = None, out=None) -> int:
         rows = _table2_rows(cells, root) if args.table == "2" else table_rows(args.table, cells, root, restricted)
         paths = write_table(args.table, args.scale, rows, Path(args.out), command, args.seeds, wall_hours)
         stem = Path(args.out) / f"table{args.table}_{args.scale}"
-    paths += run_records.write_run_files(stem, *run_file_rows(cells, root))
+    paths += run_records.write_run_files(stem, *run_file_rows(cells, root), labels=CELL_KEYS)
     print("wrote " + ", ".join(str(p) for p in paths), file=out)
     return 0
 

@@ -64,7 +64,7 @@ def run_record(labels: Mapping[str, Any], overrides: str, folder: Path, summary:
     val = {row["step"]: row["val_accuracy"] for row in curve(read_metrics(folder))}
     replay = replay or {}
     return {
-        **{k: labels.get(k, "") for k in LABEL_COLUMNS},
+        **{k: labels.get(k, "") for k in LABEL_COLUMNS}, **labels,
         "overrides": overrides, "seed": summary.get("config", {}).get("seed"),
         "steps_completed": summary.get("steps_completed"), "stop_reason": summary.get("stop_reason"),
         "best_val_accuracy": summary.get("best_val_accuracy"), "best_step": summary.get("best_step"),
@@ -78,7 +78,7 @@ def run_record(labels: Mapping[str, Any], overrides: str, folder: Path, summary:
 
 def curve_records(labels: Mapping[str, Any], folder: Path, seed: Any) -> list[dict[str, Any]]:
     """The rows of ``_curves.csv`` of one run."""
-    return [{**{k: labels.get(k, "") for k in LABEL_COLUMNS}, "run": folder.name, "seed": seed, **row}
+    return [{**{k: labels.get(k, "") for k in LABEL_COLUMNS}, **labels, "run": folder.name, "seed": seed, **row}
             for row in curve(read_metrics(folder))]
 
 
@@ -97,9 +97,12 @@ def csv_text(columns: Sequence[str], rows: Sequence[Mapping[str, Any]]) -> str:
     return buffer.getvalue()
 
 
-def write_run_files(stem: Path, runs: Sequence[dict], curves: Sequence[dict]) -> list[Path]:
-    """Writes ``<stem>_runs.csv`` and ``<stem>_curves.csv``; returns their paths."""
+def write_run_files(stem: Path, runs: Sequence[dict], curves: Sequence[dict],
+                    labels: Sequence[str] = ()) -> list[Path]:
+    """Writes ``<stem>_runs.csv`` and ``<stem>_curves.csv`` (``labels``: extra label columns put
+    after the task, attention and space); returns their paths."""
     paths = [stem.with_name(stem.name + "_runs.csv"), stem.with_name(stem.name + "_curves.csv")]
-    paths[0].write_text(csv_text(RUN_COLUMNS, runs))
-    paths[1].write_text(csv_text(CURVE_COLUMNS, curves))
+    extra = tuple(c for c in labels if c not in LABEL_COLUMNS)
+    paths[0].write_text(csv_text(LABEL_COLUMNS + extra + RUN_COLUMNS[len(LABEL_COLUMNS):], runs))
+    paths[1].write_text(csv_text(LABEL_COLUMNS + extra + CURVE_COLUMNS[len(LABEL_COLUMNS):], curves))
     return paths
