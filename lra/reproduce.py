@@ -51,7 +51,7 @@ from lra.metrics import read_metrics
 from wavspa_flax.errors import UserError
 
 REPO = Path(__file__).resolve().parents[1]
-TABLES = ("1", "2", "3", "4", "7", "9", "10", "11", "lego")
+TABLES = ("1", "2", "3", "4", "7", "9", "10", "11", "lego", "lego_extrapolation")
 CELL_KEYS = ("task", "attention", "space", "wavelet", "level", "init")
 AVERAGES = {"avg": ("listops", "text", "retrieval", "image", "pathfinder"),
             "avg_wo_r": ("listops", "text", "image", "pathfinder")}
@@ -165,7 +165,7 @@ def t_quantile(probability: float, dof: int) -> float:
 # -- the table -----------------------------------------------------------------------------------
 
 def sweep_file(table: str) -> Path:
-    return REPO / "configs" / "sweeps" / ("lego.py" if table == "lego" else f"table{table}.py")
+    return REPO / "configs" / "sweeps" / (f"{table}.py" if table.startswith("lego") else f"table{table}.py")
 
 
 def paper_rows(table: str) -> list[dict[str, str]]:
@@ -472,7 +472,8 @@ def lego_rows(cells: Sequence[dict], root: Path) -> tuple[list[dict], dict]:
     return rows, meta
 
 
-def write_lego(scale: str, rows: Sequence[dict], meta: dict, out: Path, command: str, wall_hours: float) -> list[Path]:
+def write_lego(scale: str, rows: Sequence[dict], meta: dict, out: Path, command: str, wall_hours: float,
+               name: str = "lego") -> list[Path]:
     out.mkdir(parents=True, exist_ok=True)
     columns = ["model", "index", "trained", "paper", "ours_mean", "ci90_low", "ci90_high", "n", "status"]
     buffer = io.StringIO()
@@ -480,7 +481,7 @@ def write_lego(scale: str, rows: Sequence[dict], meta: dict, out: Path, command:
     writer.writeheader()
     for row in rows:
         writer.writerow({c: _csv_value(row.get(c)) for c in columns})
-    paths = [out / f"lego_{scale}.csv", out / f"lego_{scale}.md"]
+    paths = [out / f"{name}_{scale}.csv", out / f"{name}_{scale}.md"]
     paths[0].write_text(buffer.getvalue())
     models = list(dict.fromkeys(r["model"] for r in rows))
     indices = sorted({r["index"] for r in rows if "index" in r})
@@ -506,34 +507,50 @@ def write_lego(scale: str, rows: Sequence[dict], meta: dict, out: Path, command:
             lines.append(f"\n{row['model']}: {row['status']}")
     paths[1].write_text("\n".join(lines) + "\n")
     if indices:
-        paths.append(_plot_lego(scale, rows, meta, out, models))
+        paths.append(_plot_lego(scale, rows, meta, out / f"{name}_{scale}.png", models))
     return paths
 
 
-def _plot_lego(scale: str, rows: Sequence[dict], meta: dict, out: Path, models: Sequence[str]) -> Path:
+def _plot_lego(scale: str, rows: Sequence[dict], meta: dict, path: Path, models: Sequence[str]) -> Path:
+    """Per model: mean accuracy per chain position with its 90% interval as error bars; integer
+    positions, each model's points shifted a little sideways and drawn with its own marker so that
+    equal values stay visible; the supervised | extrapolated boundary as a dashed line."""
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    fig, ax = plt.subplots(figsize=(7, 4))
-    for model in models:
+    fig, ax = plt.subplots(figsize=(8, 4))
+    markers = "osD^v<>"
+    width = 0.3
+    for number, model in enumerate(models):
         points = sorted((r for r in rows if r["model"] == model and r.get("ours_mean") is not None),
                         key=lambda r: r["index"])
         if not points:
             continue
-        x = [r["index"] for r in points]
-        ax.plot(x, [r["ours_mean"] for r in points], marker="o", label=model)
+        offset = (number - (len(models) - 1) / 2) * width / max(len(models) - 1, 1)
+        x = [r["index"] + offset for r in points]
+        y = [r["ours_mean"] for r in points]
+        errors = None
         if all(r.get("ci90_low") is not None for r in points):
-            ax.fill_between(x, [r["ci90_low"] for r in points], [r["ci90_high"] for r in points], alpha=0.2)
-    ax.axvline((meta["num_train_vars"] or 0) - 0.5, color="gray", linestyle="--", label="trained | extrapolated")
+            errors = [[r["ours_mean"] - r["ci90_low"] for r in points],
+                      [r["ci90_high"] - r["ours_mean"] for r in points]]
+        ax.errorbar(x, y, yerr=errors, marker=markers[number % len(markers)], markersize=5, capsize=3,
+                    linewidth=1.2, label=f"{model} (n={points[0]['n']})")
+    boundary = (meta["num_train_vars"] or 0) - 0.5
+    ax.axvline(boundary, color="gray", linestyle="--")
+    ax.text(boundary - 0.1, 3, "supervised", ha="right", color="gray", fontsize=8)
+    ax.text(boundary + 0.1, 3, "extrapolated", ha="left", color="gray", fontsize=8)
+    positions = sorted({r["index"] for r in rows if "index" in r})
+    ax.set_xticks(positions)
     ax.set_xlabel("chain position of the variable")
     ax.set_ylabel("test accuracy (%)")
     ax.set_ylim(0, 102)
-    ax.set_title(f"LEGO, {scale} scale: mean and 90% interval over runs")
-    ax.legend()
+    ax.set_title(f"LEGO, {scale} scale ({meta['num_vars']} variables, first {meta['num_train_vars']} supervised): "
+                 "mean and 90% t-interval over runs", fontsize=9)
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=8)
     fig.tight_layout()
-    path = out / f"lego_{scale}.png"
     fig.savefig(path, dpi=120)
     plt.close(fig)
     return path
@@ -589,10 +606,10 @@ def main(argv: Sequence[str] | None = None, out=None) -> int:
             print("some runs failed; the table shows what finished", file=out)
     summaries = [r["summary"] for c in cells for r in (run_result(run, root) for run in c["runs"]) if r]
     wall_hours = sum(s.get("wall_seconds", 0.0) for s in summaries) / 3600
-    if args.table == "lego":
+    if args.table.startswith("lego"):
         rows, meta = lego_rows(cells, root)
-        paths = write_lego(args.scale, rows, meta, Path(args.out), command, wall_hours)
-        stem = Path(args.out) / f"lego_{args.scale}"
+        paths = write_lego(args.scale, rows, meta, Path(args.out), command, wall_hours, name=args.table)
+        stem = Path(args.out) / f"{args.table}_{args.scale}"
     else:
         attach_references(cells, root, [*args.data_base, os.getcwd()], reference_scratch())
         restricted = any(filters.values())
