@@ -211,6 +211,8 @@ def plot(rows: Sequence[Mapping], curves: Sequence[Mapping], path: Path, scale: 
             steps = sorted(by_step)
             ax.plot(steps, [sum(by_step[s]) / len(by_step[s]) for s in steps], color=colors[model], marker="o",
                     markersize=3, label=model)
+        if not any(model_name(c) in models and tuple(c[k] for k in REGIME_COLUMNS) == regime for c in curves):
+            ax.text(0.5, 0.5, "no finished run", transform=ax.transAxes, ha="center", color="gray")
         references = next((r for r in regime_rows if r.get("top_operator") is not None), None)
         for rule, style in styles.items():
             if references:
