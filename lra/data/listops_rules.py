@@ -22,6 +22,7 @@ import collections
 import math
 import os
 from collections.abc import Hashable, Iterable, Sequence
+from pathlib import Path
 
 from lra.data.listops import CLOSE, DIGITS, HEADER, OPERATORS, SPLIT_FILES, apply_operator
 from lra.data.tsv import tsv_rows
@@ -178,3 +179,37 @@ def run_data_folder(data: dict, bases: Sequence[str], scratch: str | None = None
         except DataError:  # not under this base: try the next
             continue
     return None
+
+
+# -- command line ----------------------------------------------------------------------------------
+
+def main(argv: Sequence[str] | None = None, out=None) -> int:
+    """``python -m lra.experiments.reference_rules (FOLDER | --scale S [--set key=value ...])``: the rules'
+    test accuracies (JSON) on a ListOps folder, or on the generated data of ``configs/listops.py``
+    at scale ``S`` (written again in a temporary folder: the generator is deterministic)."""
+    import argparse
+    import json
+    import sys
+    import tempfile
+
+    parser = argparse.ArgumentParser(prog="python -m lra.experiments.reference_rules", description=main.__doc__)
+    parser.add_argument("folder", nargs="?", help="a folder with basic_{train,test}.tsv")
+    parser.add_argument("--scale", choices=("smoke", "small", "paper"))
+    parser.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE")
+    args = parser.parse_args(argv)
+    if (args.folder is None) == (args.scale is None):
+        from lra.data.errors import DataError
+
+        raise DataError("give a data folder or --scale (not both)")
+    folder = args.folder
+    if folder is None:
+        from lra.config import load_config
+        from lra.sweep import parse_literal
+
+        overrides = {"scale": args.scale, "data.source": "generate"}
+        overrides.update({k: parse_literal(v) for k, _, v in (s.partition("=") for s in args.overrides)})
+        config = load_config(str(Path(__file__).resolve().parents[2] / "configs" / "listops.py"), overrides)
+        data = json.loads(config.data.to_json_best_effort())
+        folder = run_data_folder(data, [], scratch=str(Path(tempfile.gettempdir()) / "wavspa_listops_references"))
+    print(json.dumps({"folder": folder, **reference_accuracies(folder)}), file=out or sys.stdout)
+    return 0
