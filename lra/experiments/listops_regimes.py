@@ -118,19 +118,32 @@ def cell_row(cell: Mapping, root: Path, references: Mapping[str, float] | None) 
 
 def regime_references(cells: Sequence[Mapping], root: Path, bases: Sequence[str],
                       scratch: str | None) -> dict[tuple, dict | None]:
-    """The reference rules per regime, on the data of the regime's first finished run."""
+    """The reference rules per regime, on the data of the regime's first finished run; with no
+    finished run, on the data its first run resolves to if already generated (never generated here)."""
     references: dict[tuple, dict | None] = {}
     for cell in cells:
         regime = tuple(cell["labels"][k] for k in REGIME_COLUMNS)
         if references.get(regime) is not None:
             continue
+        folder = None
         for run in cell["runs"]:
             result = run_result(run, root)
             if result is not None:
                 folder = listops_rules.run_data_folder(result["summary"]["config"]["data"], bases, scratch)
-                references[regime] = listops_rules.reference_accuracies(folder) if folder else None
                 break
+        else:
+            folder = listops_rules.run_data_folder(_planned_data(cell["runs"][0]), bases, None)
+        references[regime] = listops_rules.reference_accuracies(folder) if folder else None
     return references
+
+
+def _planned_data(run: sweep_lib.Run) -> dict:
+    """``config.data`` (a dict) that ``run`` will train on."""
+    from lra.config import load_config
+
+    path, _, variant = run.config.partition(":")
+    config = load_config(f"{REPO / path}:{variant}", run.values)
+    return json.loads(config.data.to_json_best_effort())
 
 
 COLUMNS = REGIME_COLUMNS + (
@@ -221,6 +234,9 @@ def plot(rows: Sequence[Mapping], curves: Sequence[Mapping], path: Path, scale: 
         ax.set_title(f"{regime[0]} tokens max, depth {regime[1]}")
         ax.set_xlabel("training step")
         ax.grid(alpha=0.3)
+    values = [100 * c["val_accuracy"] for c in curves if c["val_accuracy"] is not None] + [
+        r[rule] for r in rows for rule in listops_rules.RULES if r.get(rule) is not None]
+    axes.flat[0].set_ylim(0, max(values, default=95) + 5)  # shared: every panel on one scale from 0
     for ax in axes.flat[len(regimes):]:
         ax.axis("off")
     for ax in axes[:, 0]:
