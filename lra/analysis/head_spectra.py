@@ -404,9 +404,10 @@ def scale_sensitivity(maps, maps_scaled, how: str = "uniform", wavelet="db2",
 
 
 def dyadic_shift(n: int, m: int) -> int | None:
-    """``s`` with ``m == floor(n / 2**s)`` (alpha = 2**-s moves a pattern ``s`` dyadic levels), or None."""
+    """``s`` with ``m`` within one token of ``n / 2**s`` (alpha = 2**-s moves a pattern ``s`` dyadic
+    levels; the token of slack admits odd lengths and a kept CLS token), or None."""
     for shift in range(0, max(n.bit_length(), 1)):
-        if n // (1 << shift) == m:
+        if abs(n / (1 << shift) - m) <= 1:
             return shift
     return None
 
@@ -415,7 +416,7 @@ def dyadic_scale_sensitivity(maps, maps_scaled, how: str = "uniform", wavelet="d
                              mode: str = "periodization", index=None) -> np.ndarray:
     """Scale sensitivity (eq. 10) read as a statement about scale: ``S = 1 - cos`` between the
     levels of ``W(x_alpha)`` and the levels of ``W(x)`` ``s`` dyadic levels coarser, for
-    ``alpha = 2**-s`` (``m = floor(n / 2**s)``; 0.5 -> one level, 0.25 -> two).
+    ``alpha = 2**-s`` (``m`` within one token of ``n / 2**s``; 0.5 -> one level, 0.25 -> two).
 
     Sampling every ``2**s``-th token halves (quarters) every distance, so a head whose pattern is
     tied to the text's structure rather than to token counts shows on ``x_alpha`` at level ``j``
@@ -443,7 +444,7 @@ def dyadic_scale_sensitivity(maps, maps_scaled, how: str = "uniform", wavelet="d
         raise ValueError(f"leading shapes differ: {maps.shape} vs {maps_scaled.shape}")
     shift = dyadic_shift(n, m)
     if shift is None:
-        raise ValueError(f"the dyadic reading needs m = floor(n / 2**s) (alpha a power of 1/2); got n={n}, m={m}")
+        raise ValueError(f"the dyadic reading needs m ~ n / 2**s (alpha a power of 1/2); got n={n}, m={m}")
     idx = sample_indices(n, m=m, how=how) if index is None else np.asarray(index, np.int64)
     if idx.shape != (m,) or idx.min(initial=0) < 0 or idx.max(initial=0) >= n:
         raise ValueError(f"index must be {m} positions in [0, {n}), got {idx.tolist()}")
@@ -505,7 +506,7 @@ def head_metrics(maps, scaled: Mapping[float, np.ndarray] | None = None, *, wave
       from :func:`scale_names`), ``reconstruction_error`` (eq. 11, mean over maps) and the scale
       sensitivities in both readings: ``scale_sensitivity_<alpha>`` (the context reading,
       :func:`scale_sensitivity`) and ``scale_sensitivity_dyadic_<alpha>`` (the scale reading,
-      :func:`dyadic_scale_sensitivity`, when every scaled map is ``floor(n / 2**s)`` long): plain
+      :func:`dyadic_scale_sensitivity`, when every scaled map is about ``n / 2**s`` long): plain
       floats. Row means weight every row alike (a longer map has more rows).
     """
     flat = _as_map_list(maps, "maps")
