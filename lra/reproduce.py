@@ -33,6 +33,7 @@ import datetime
 import io
 import json
 import math
+import os
 import shlex
 import statistics
 import sys
@@ -44,15 +45,16 @@ from lra import summaries as summaries_lib
 from lra import sweep as sweep_lib
 from lra.cli import ArgumentParser, run_main
 from lra.config import SCALES, load_config
-from lra.data import get_task
+from lra.data import get_task, listops_rules
 from lra.data.dataset import check_data_available
+from lra.experiments import run_records
 from lra.grid_filters import check_filters
 from lra.metrics import read_metrics
 from lra.train.early_stopping import patience_steps, stops_early
 from wavspa_flax.errors import UserError
 
 REPO = Path(__file__).resolve().parents[1]
-TABLES = ("1", "2", "3", "4", "7", "9", "10", "11", "lego")
+TABLES = ("1", "2", "3", "4", "7", "9", "10", "11", "lego", "lego_extrapolation")
 CELL_KEYS = ("task", "attention", "space", "wavelet", "level", "init")
 AVERAGES = {"avg": ("listops", "text", "retrieval", "image", "pathfinder"),
             "avg_wo_r": ("listops", "text", "image", "pathfinder")}
@@ -165,7 +167,7 @@ def t_quantile(probability: float, dof: int) -> float:
 # -- the table -----------------------------------------------------------------------------------
 
 def sweep_file(table: str) -> Path:
-    return REPO / "configs" / "sweeps" / ("lego.py" if table == "lego" else f"table{table}.py")
+    return REPO / "configs" / "sweeps" / (f"{table}.py" if table.startswith("lego") else f"table{table}.py")
 
 
 def paper_rows(table: str) -> list[dict[str, str]]:
@@ -255,9 +257,14 @@ def _row(labels: Mapping[str, Any], cell: dict | None, root: Path, paper_value: 
     accuracies = [100 * r["summary"]["test_accuracy"] for r in results]
     early = [100 * r["early_stopping"]["test_accuracy"] for r in results
              if r["early_stopping"] and r["early_stopping"]["test_accuracy"] is not None]
-    row["ours_mean"], row["ours_std"] = _stats(accuracies)
+    row["ours_mean"], row["ours_std"], row["ours_ci90"] = run_records.mean_std_interval(accuracies)
     row["n"] = len(results)
-    row["ours_early_stopping_mean"], row["ours_early_stopping_std"] = _stats(early)
+    (row["ours_early_stopping_mean"], row["ours_early_stopping_std"],
+     row["ours_early_stopping_ci90"]) = run_records.mean_std_interval(early)
+    references = cell.get("references")
+    if references:
+        row.update({rule: 100 * references[rule] for rule in listops_rules.RULES})
+        row["learned"] = listops_rules.learned_flag(row["ours_mean"], row["ours_ci90"], row["top_operator"])
     row["early_stopping_step_mean"] = _stats([r["early_stopping"]["stop_step"] for r in results
                                               if r["early_stopping"]])[0]
     both = row["ours_mean"] is not None and row["paper"] is not None
@@ -301,8 +308,9 @@ def _fill_averages(rows: list[dict]) -> None:
             row["status"] = f"no average: no number for {', '.join(missing)}"
 
 
-COLUMNS = ("paper", "ours_mean", "ours_std", "n", "delta", "ours_early_stopping_mean", "ours_early_stopping_std",
-           "early_stopping_step_mean", "steps", "wall_seconds", "data_source", "hardware", "status")
+COLUMNS = ("paper", "ours_mean", "ours_std", "ours_ci90", "n", "delta", "ours_early_stopping_mean",
+           "ours_early_stopping_std", "ours_early_stopping_ci90", "early_stopping_step_mean", *listops_rules.RULES,
+           "learned", "steps", "wall_seconds", "data_source", "hardware", "status")
 
 
 def write_table(table: str, scale: str, rows: Sequence[dict], out: Path, command: str, seeds: int,
@@ -317,7 +325,9 @@ def write_table(table: str, scale: str, rows: Sequence[dict], out: Path, command
         writer.writerow({c: _csv_value(row.get(c)) for c in columns})
     csv_path = out / f"table{table}_{scale}.csv"
     csv_path.write_text(buffer.getvalue())
-    shown = labels + ["paper", "ours (mean ± std, n)", "Δ", "ours, A.4 early stopping", "steps", "data", "status"]
+    with_rules = any(row.get("top_operator") is not None for row in rows)
+    shown = labels + ["paper", "ours (mean ± std [90% CI], n)", "Δ", "ours, A.4 early stopping"] + (
+        ["majority / top-op / top-op+digits", "learned"] if with_rules else []) + ["steps", "data", "status"]
     lines = [
         f"# Table {table} at `{scale}` scale: ours beside the paper's",
         "",
@@ -331,24 +341,46 @@ def write_table(table: str, scale: str, rows: Sequence[dict], out: Path, command
         "|" + "---|" * len(shown),
     ]
     for row in rows:
-        ours = "" if row.get("ours_mean") is None else (
-            f"{row['ours_mean']:.2f}" + (f" ± {row['ours_std']:.2f}" if row.get("ours_std") is not None else "")
-            + (f" (n={row['n']})" if row.get("n") else ""))
-        early = "" if row.get("ours_early_stopping_mean") is None else (
-            f"{row['ours_early_stopping_mean']:.2f}" + (f" ± {row['ours_early_stopping_std']:.2f}"
-                                                         if row.get("ours_early_stopping_std") is not None else "")
-            + (f" (stop ~{row['early_stopping_step_mean']:.0f})" if row.get("early_stopping_step_mean") else ""))
+        ours = _mean_text(row, "ours") + (f" (n={row['n']})" if row.get("n") else "")
+        early = _mean_text(row, "ours_early_stopping") + (
+            f" (stop ~{row['early_stopping_step_mean']:.0f})" if row.get("early_stopping_step_mean") else "")
+        rules = (["" if row.get("top_operator") is None else " / ".join(
+            f"{row[rule]:.1f}" for rule in listops_rules.RULES), row.get("learned", "")] if with_rules else [])
         cells = [str(row.get(k, "")) for k in labels] + [
             "" if row.get("paper") is None else f"{row['paper']:.2f}", ours,
-            "" if row.get("delta") is None else f"{row['delta']:+.2f}", early,
+            "" if row.get("delta") is None else f"{row['delta']:+.2f}", early, *rules,
             "" if row.get("steps") is None else f"{row['steps']:.0f}", row.get("data_source", ""),
             str(row.get("status", "")).replace("|", "/")]
         lines.append("| " + " | ".join(cells) + " |")
     hardware = sorted({row["hardware"] for row in rows if row.get("hardware")})
     lines += ["", f"Hardware: {'; '.join(hardware) or 'no run finished'}."]
+    if with_rules:
+        lines += ["", REFERENCE_NOTE]
+    lines += ["", f"Every run: `{csv_path.stem}_runs.csv`; learning curves: `{csv_path.stem}_curves.csv` "
+              "(fractions; the mean, std and interval of each cell recompute from the runs file)."]
     md_path = out / f"table{table}_{scale}.md"
     md_path.write_text("\n".join(lines) + "\n")
     return [md_path, csv_path]
+
+
+REFERENCE_NOTE = (
+    "Reference rules (ListOps, `lra/data/listops_rules.py`), fitted on the train split of the cell's own data and "
+    "scored on its test split: the majority class, the top-operator rule (the commonest answer per root "
+    "operator) and top operator + shallow digits (the commonest answer per root operator and the value of that "
+    "operator over the root's direct digit arguments). **learned** = yes only when the cell's mean is above the "
+    "top-operator rule by more than its 90% t-interval (n/a below 2 seeds).")
+
+
+def _mean_text(row: Mapping[str, Any], prefix: str) -> str:
+    """``mean ± std [±90% half-width]`` of ``<prefix>_mean/_std/_ci90`` (what is there)."""
+    if row.get(f"{prefix}_mean") is None:
+        return ""
+    text = f"{row[f'{prefix}_mean']:.2f}"
+    if row.get(f"{prefix}_std") is not None:
+        text += f" ± {row[f'{prefix}_std']:.2f}"
+    if row.get(f"{prefix}_ci90") is not None:
+        text += f" [±{row[f'{prefix}_ci90']:.2f}]"
+    return text
 
 
 def _protocol_note(scale: str) -> str:
@@ -368,6 +400,49 @@ def _csv_value(value: Any) -> Any:
     if value is None:
         return ""
     return round(value, 4) if isinstance(value, float) else value
+
+
+# -- every run, and the reference rules of ListOps cells -------------------------------------------
+
+def run_file_rows(cells: Sequence[dict], root: Path) -> tuple[list[dict], list[dict]]:
+    """The rows of ``_runs.csv`` and ``_curves.csv`` (:mod:`lra.experiments.run_records`) of every
+    finished run of ``cells``."""
+    runs, curves = [], []
+    for cell in cells:
+        for run in cell["runs"]:
+            result = run_result(run, root)
+            if result is None:
+                continue
+            folder = run.workdir(root)
+            runs.append(run_records.run_record(cell["labels"], run.without_seed().describe(), folder,
+                                               result["summary"], result["early_stopping"]))
+            curves += run_records.curve_records(cell["labels"], folder, run.seed)
+    return runs, curves
+
+
+def reference_scratch() -> str:
+    """Where a ListOps folder no longer on disk is generated again for the reference rules."""
+    import tempfile
+
+    return str(Path(tempfile.gettempdir()) / "wavspa_listops_references")
+
+
+def attach_references(cells: Sequence[dict], root: Path, bases: Sequence[str], scratch: str | None) -> None:
+    """``cell["references"]``: the ListOps reference rules (:mod:`lra.data.listops_rules`) on the data
+    of the cell's first finished run (None when that data cannot be found or made)."""
+    cache: dict[str, dict | None] = {}
+    for cell in cells:
+        if cell["labels"].get("task") != "listops":
+            continue
+        summaries = [r["summary"] for r in (run_result(run, root) for run in cell["runs"]) if r]
+        if not summaries:
+            continue
+        data = summaries[0]["config"]["data"]
+        key = json.dumps(data, sort_keys=True)
+        if key not in cache:
+            folder = listops_rules.run_data_folder(data, bases, scratch)
+            cache[key] = listops_rules.reference_accuracies(folder) if folder else None
+        cell["references"] = cache[key]
 
 
 # -- LEGO (Fig. 3) -------------------------------------------------------------------------------
@@ -399,7 +474,8 @@ def lego_rows(cells: Sequence[dict], root: Path) -> tuple[list[dict], dict]:
     return rows, meta
 
 
-def write_lego(scale: str, rows: Sequence[dict], meta: dict, out: Path, command: str, wall_hours: float) -> list[Path]:
+def write_lego(scale: str, rows: Sequence[dict], meta: dict, out: Path, command: str, wall_hours: float,
+               name: str = "lego") -> list[Path]:
     out.mkdir(parents=True, exist_ok=True)
     columns = ["model", "index", "trained", "paper", "ours_mean", "ci90_low", "ci90_high", "n", "status"]
     buffer = io.StringIO()
@@ -407,7 +483,7 @@ def write_lego(scale: str, rows: Sequence[dict], meta: dict, out: Path, command:
     writer.writeheader()
     for row in rows:
         writer.writerow({c: _csv_value(row.get(c)) for c in columns})
-    paths = [out / f"lego_{scale}.csv", out / f"lego_{scale}.md"]
+    paths = [out / f"{name}_{scale}.csv", out / f"{name}_{scale}.md"]
     paths[0].write_text(buffer.getvalue())
     models = list(dict.fromkeys(r["model"] for r in rows))
     indices = sorted({r["index"] for r in rows if "index" in r})
@@ -433,34 +509,50 @@ def write_lego(scale: str, rows: Sequence[dict], meta: dict, out: Path, command:
             lines.append(f"\n{row['model']}: {row['status']}")
     paths[1].write_text("\n".join(lines) + "\n")
     if indices:
-        paths.append(_plot_lego(scale, rows, meta, out, models))
+        paths.append(_plot_lego(scale, rows, meta, out / f"{name}_{scale}.png", models))
     return paths
 
 
-def _plot_lego(scale: str, rows: Sequence[dict], meta: dict, out: Path, models: Sequence[str]) -> Path:
+def _plot_lego(scale: str, rows: Sequence[dict], meta: dict, path: Path, models: Sequence[str]) -> Path:
+    """Per model: mean accuracy per chain position with its 90% interval as error bars; integer
+    positions, each model's points shifted a little sideways and drawn with its own marker so that
+    equal values stay visible; the supervised | extrapolated boundary as a dashed line."""
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    fig, ax = plt.subplots(figsize=(7, 4))
-    for model in models:
+    fig, ax = plt.subplots(figsize=(8, 4))
+    markers = "osD^v<>"
+    width = 0.3
+    for number, model in enumerate(models):
         points = sorted((r for r in rows if r["model"] == model and r.get("ours_mean") is not None),
                         key=lambda r: r["index"])
         if not points:
             continue
-        x = [r["index"] for r in points]
-        ax.plot(x, [r["ours_mean"] for r in points], marker="o", label=model)
+        offset = (number - (len(models) - 1) / 2) * width / max(len(models) - 1, 1)
+        x = [r["index"] + offset for r in points]
+        y = [r["ours_mean"] for r in points]
+        errors = None
         if all(r.get("ci90_low") is not None for r in points):
-            ax.fill_between(x, [r["ci90_low"] for r in points], [r["ci90_high"] for r in points], alpha=0.2)
-    ax.axvline((meta["num_train_vars"] or 0) - 0.5, color="gray", linestyle="--", label="trained | extrapolated")
+            errors = [[r["ours_mean"] - r["ci90_low"] for r in points],
+                      [r["ci90_high"] - r["ours_mean"] for r in points]]
+        ax.errorbar(x, y, yerr=errors, marker=markers[number % len(markers)], markersize=5, capsize=3,
+                    linewidth=1.2, label=f"{model} (n={points[0]['n']})")
+    boundary = (meta["num_train_vars"] or 0) - 0.5
+    ax.axvline(boundary, color="gray", linestyle="--")
+    ax.text(boundary - 0.1, 3, "supervised", ha="right", color="gray", fontsize=8)
+    ax.text(boundary + 0.1, 3, "extrapolated", ha="left", color="gray", fontsize=8)
+    positions = sorted({r["index"] for r in rows if "index" in r})
+    ax.set_xticks(positions)
     ax.set_xlabel("chain position of the variable")
     ax.set_ylabel("test accuracy (%)")
     ax.set_ylim(0, 102)
-    ax.set_title(f"LEGO, {scale} scale: mean and 90% interval over runs")
-    ax.legend()
+    ax.set_title(f"LEGO, {scale} scale ({meta['num_vars']} variables, first {meta['num_train_vars']} supervised): "
+                 "mean and 90% t-interval over runs", fontsize=9)
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=8)
     fig.tight_layout()
-    path = out / f"lego_{scale}.png"
     fig.savefig(path, dpi=120)
     plt.close(fig)
     return path
@@ -482,6 +574,8 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--set", dest="shared", action="append", default=[], metavar="KEY=VALUE",
                    help="--config.KEY=VALUE for every run, not part of its identity (data.dir, progress_bar)")
     p.add_argument("--no-run", action="store_true", help="only tabulate the runs already finished")
+    p.add_argument("--data_base", action="append", default=[], metavar="DIR",
+                   help="where the runs were started (a relative data.dir is found under it; default: here)")
     p.add_argument("--data", choices=("default", "generate"), default="default",
                    help="generate: generated ListOps/Pathfinder/LEGO at paper scale too (always below it)")
     for name, kwargs in (("--ray_address", {"default": None}), ("--ray_num_cpus", {"type": int, "default": None}),
@@ -515,15 +609,19 @@ def main(argv: Sequence[str] | None = None, out=None) -> int:
             print("some runs failed; the table shows what finished", file=out)
     summaries = [r["summary"] for c in cells for r in (run_result(run, root) for run in c["runs"]) if r]
     wall_hours = sum(s.get("wall_seconds", 0.0) for s in summaries) / 3600
-    if args.table == "lego":
+    if args.table.startswith("lego"):
         rows, meta = lego_rows(cells, root)
-        paths = write_lego(args.scale, rows, meta, Path(args.out), command, wall_hours)
+        paths = write_lego(args.scale, rows, meta, Path(args.out), command, wall_hours, name=args.table)
+        stem = Path(args.out) / f"{args.table}_{args.scale}"
     else:
+        attach_references(cells, root, [*args.data_base, os.getcwd()], reference_scratch())
         restricted = any(filters.values())
         rows = _table2_rows(cells, root) if args.table == "2" else table_rows(args.table, cells, root, restricted)
     if not rows:
         raise ReproduceError(f"table {args.table} at scale {args.scale} has no rows for these filters; nothing written")
         paths = write_table(args.table, args.scale, rows, Path(args.out), command, args.seeds, wall_hours)
+        stem = Path(args.out) / f"table{args.table}_{args.scale}"
+    paths += run_records.write_run_files(stem, *run_file_rows(cells, root), labels=CELL_KEYS)
     print("wrote " + ", ".join(str(p) for p in paths), file=out)
     return 0
 

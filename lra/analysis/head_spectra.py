@@ -363,7 +363,8 @@ def _cosine_rows(u: list, v: list) -> np.ndarray:
 
 def scale_sensitivity(maps, maps_scaled, how: str = "uniform", wavelet="db2",
                       level: int | None = None, mode: str = "symmetric", index=None) -> np.ndarray:
-    """Scale sensitivity ``S(alpha) = 1 - cos(W(x), W(x_alpha))`` of each map (eq. 10).
+    """Scale sensitivity ``S(alpha) = 1 - cos(W(x), W(x_alpha))`` of each map (eq. 10), the context
+    reading (:func:`dyadic_scale_sensitivity` is the scale reading).
 
     ``maps`` are a head's maps for inputs of length ``n``, ``maps_scaled`` the same head's maps for
     the scaled inputs (``m = floor(alpha n)`` tokens picked by :func:`sample_indices` with the same
@@ -400,6 +401,59 @@ def scale_sensitivity(maps, maps_scaled, how: str = "uniform", wavelet="db2",
     w_full = wavelet_coefficients(restrict_map(maps, idx), wavelet, level, mode)
     w_scaled = wavelet_coefficients(maps_scaled, wavelet, level, mode)
     return 1.0 - _cosine_rows(w_full, w_scaled).mean(axis=-1)
+
+
+def dyadic_shift(n: int, m: int) -> int | None:
+    """``s`` with ``m`` within one token of ``n / 2**s`` (alpha = 2**-s moves a pattern ``s`` dyadic
+    levels; the token of slack admits odd lengths and a kept CLS token), or None."""
+    for shift in range(0, max(n.bit_length(), 1)):
+        if abs(n / (1 << shift) - m) <= 1:
+            return shift
+    return None
+
+
+def dyadic_scale_sensitivity(maps, maps_scaled, how: str = "uniform", wavelet="db2", level: int | None = None,
+                             mode: str = "periodization", index=None) -> np.ndarray:
+    """Scale sensitivity (eq. 10) read as a statement about scale: ``S = 1 - cos`` between the
+    levels of ``W(x_alpha)`` and the levels of ``W(x)`` ``s`` dyadic levels coarser, for
+    ``alpha = 2**-s`` (``m`` within one token of ``n / 2**s``; 0.5 -> one level, 0.25 -> two).
+
+    Sampling every ``2**s``-th token halves (quarters) every distance, so a head whose pattern is
+    tied to the text's structure rather than to token counts shows on ``x_alpha`` at level ``j``
+    what it showed on ``x`` at level ``j + s``. Row ``i`` of ``maps_scaled`` (query
+    ``index[i]`` of the full input, :func:`sample_indices`) is decomposed to level ``L``
+    (default :func:`default_level` ``(m)``), the full map's row of that query to level ``L + s``;
+    the arrays ``[a, d_L .. d_1]`` of the scaled row are paired with ``[a, d_{L+s} .. d_{1+s}]`` of
+    the full row (its ``s`` finest detail arrays, patterns narrower than the sampling step, have
+    no counterpart and are left out), each pair cut to its shorter length, and the cosine is taken
+    over all paired coefficients of the row, then averaged over rows. ``periodization`` (default)
+    gives every level exactly the dyadic length, so the pairs align without cutting for even
+    lengths. With ``haar``, S = 0 exactly for a map that is the 2**s-fold dilation of the scaled
+    one, and for a previous-token head (the context reading, :func:`scale_sensitivity`, gives it
+    S ~ 1: the previous token of a sampled token is not sampled).
+
+    Args:
+      maps: ``[..., n, n]``; maps_scaled: ``[..., m, m]``; index: as :func:`scale_sensitivity`.
+    Returns:
+      ``[...]`` per map.
+    """
+    maps = np.asarray(maps, np.float64)
+    maps_scaled = np.asarray(maps_scaled, np.float64)
+    n, m = maps.shape[-1], maps_scaled.shape[-1]
+    if maps.shape[:-2] != maps_scaled.shape[:-2]:
+        raise ValueError(f"leading shapes differ: {maps.shape} vs {maps_scaled.shape}")
+    shift = dyadic_shift(n, m)
+    if shift is None:
+        raise ValueError(f"the dyadic reading needs m ~ n / 2**s (alpha a power of 1/2); got n={n}, m={m}")
+    idx = sample_indices(n, m=m, how=how) if index is None else np.asarray(index, np.int64)
+    if idx.shape != (m,) or idx.min(initial=0) < 0 or idx.max(initial=0) >= n:
+        raise ValueError(f"index must be {m} positions in [0, {n}), got {idx.tolist()}")
+    level = default_level(m, wavelet) if level is None else int(level)
+    w_full = wavelet_coefficients(maps[..., idx, :], wavelet, level + shift, mode)[: level + 1]
+    w_scaled = wavelet_coefficients(maps_scaled, wavelet, level, mode)
+    pairs = [(f[..., : min(f.shape[-1], g.shape[-1])], g[..., : min(f.shape[-1], g.shape[-1])])
+             for f, g in zip(w_full, w_scaled)]
+    return 1.0 - _cosine_rows([f for f, _ in pairs], [g for _, g in pairs]).mean(axis=-1)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -450,7 +504,10 @@ def head_metrics(maps, scaled: Mapping[float, np.ndarray] | None = None, *, wave
       ``positional_entropy`` (eq. 6), ``spectral_entropy`` (eq. 7), ``entropy_correlation``
       (rho(h), eq. 8, over the rows), ``wavelet_entropy_<scale>`` per scale (eq. 5, scale names
       from :func:`scale_names`), ``reconstruction_error`` (eq. 11, mean over maps) and the scale
-      sensitivities: plain floats. Row means weight every row alike (a longer map has more rows).
+      sensitivities in both readings: ``scale_sensitivity_<alpha>`` (the context reading,
+      :func:`scale_sensitivity`) and ``scale_sensitivity_dyadic_<alpha>`` (the scale reading,
+      :func:`dyadic_scale_sensitivity`, when every scaled map is about ``n / 2**s`` long): plain
+      floats. Row means weight every row alike (a longer map has more rows).
     """
     flat = _as_map_list(maps, "maps")
     sizes = [a.shape[-1] for a in flat]
@@ -486,6 +543,11 @@ def head_metrics(maps, scaled: Mapping[float, np.ndarray] | None = None, *, wave
                                index=None if indices is None else indices[i])
              for i, (a, b) in enumerate(zip(flat, small))]
         out[f"scale_sensitivity_{alpha:g}"] = float(np.mean(s))
+        if all(dyadic_shift(a.shape[-1], b.shape[-1]) is not None for a, b in zip(flat, small)):
+            d = [dyadic_scale_sensitivity(a, b, how=how, wavelet=wavelet,
+                                          index=None if indices is None else indices[i])
+                 for i, (a, b) in enumerate(zip(flat, small))]
+            out[f"scale_sensitivity_dyadic_{alpha:g}"] = float(np.mean(d))
     return out
 
 

@@ -59,6 +59,36 @@ def test_table3_smoke_writes_paper_and_ours_side_by_side(tmp_path):
     assert all(r["ours_mean"] == "" and r["status"].startswith("no average") for r in averages)
     text = (out / "table3_smoke.md").read_text()
     assert "| listops | transformer | fixed | 37.15 |" in text and "python -m lra.reproduce --table=3" in text
+    _check_run_files_and_references(out / "table3_smoke", rows, tmp_path / "data" / "listops-1000")
+
+
+def _check_run_files_and_references(stem, rows, data_folder):
+    """Every run has a row in ``_runs.csv`` from which the table's mean, std and 90% interval
+    recompute (t quantile from scipy); the curves hold each run's validation curve; the ListOps
+    rows carry the reference rules of the runs' own data folder."""
+    from scipy import stats
+
+    from lra.data.listops_rules import reference_accuracies
+
+    with open(f"{stem}_runs.csv", newline="") as handle:
+        runs = list(csv.DictReader(handle))
+    with open(f"{stem}_curves.csv", newline="") as handle:
+        curves = list(csv.DictReader(handle))
+    references = reference_accuracies(str(data_folder))
+    for space in ("none", "fixed"):
+        row = rows[("listops", "transformer", space)]
+        mine = [100 * float(r["test_accuracy"]) for r in runs if r["space"] == space]
+        assert sorted(r["seed"] for r in runs if r["space"] == space) == ["0", "1"]
+        half = stats.t.ppf(0.95, len(mine) - 1) * np.std(mine, ddof=1) / np.sqrt(len(mine))
+        assert float(row["ours_mean"]) == pytest.approx(np.mean(mine), abs=1e-3)
+        assert float(row["ours_std"]) == pytest.approx(np.std(mine, ddof=1), abs=1e-3)
+        assert float(row["ours_ci90"]) == pytest.approx(half, abs=1e-3)
+        assert float(row["top_operator"]) == pytest.approx(100 * references["top_operator"], abs=1e-3)
+        assert row["learned"] == ("yes" if np.mean(mine) - 100 * references["top_operator"] > half else "no")
+        for run in (r for r in runs if r["space"] == space):
+            steps = [int(c["step"]) for c in curves if c["run"] == run["run"] and c["space"] == space]
+            assert steps == [2, 4] and run["steps_completed"] == "4" and run["stop_reason"] == "num_train_steps"
+            assert run["commit"] and run["hardware"] and float(run["wall_seconds"]) > 0
 
 
 def test_early_stopping_replay_follows_a4():

@@ -1,0 +1,310 @@
+"""The ListOps regime map: where a CPU-sized model leaves the top-operator plateau, per length and depth.
+
+    python -m lra.experiments.listops_regimes --root=runs/listops_regimes [--scale=small|smoke]
+        [--seeds=N] [--out=results] [--data_base=DIR ...]
+
+Reads the finished runs of ``configs/sweeps/listops_regimes.py`` (``:smoke`` at ``--scale=smoke``)
+under ``--root`` (it never trains: start the sweep with ``lra.sweep``) and writes
+``<out>/listops_regimes_<scale>.md``, ``.csv``, ``_runs.csv``, ``_curves.csv`` and ``.png``:
+
+* one row per regime (``max_tokens``, ``max_depth``) and model: the test accuracy of the
+  best-validation state (mean, std, 90% t-interval over seeds), the best validation accuracy
+  reached by 1/4, 1/2 and all of the steps (the training-length axis), and the reference rules of
+  :mod:`lra.data.listops_rules` on that regime's own train/test split;
+* ``learned``: above the top-operator rule by more than the 90% t-interval over seeds; with one
+  seed there is no such interval and the column gives the test split's binomial 90% interval
+  instead, marked ``(1 seed, test-sampling interval)``;
+* the plot: validation curves per regime (one panel each), both models, the majority, top-operator
+  and top-operator + shallow-digit accuracies of that regime as horizontal lines.
+
+A relative ``data.dir`` (the sweep's) is found under ``--data_base`` (the folder the sweep was
+started from; default: here); data no longer on disk is generated again in a temporary folder.
+"""
+from __future__ import annotations
+
+import argparse
+import datetime
+import json
+import math
+import os
+import shlex
+import sys
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+from lra import sweep as sweep_lib
+from lra.cli import run_main
+from lra.data import listops_rules
+from lra.experiments import run_records
+from lra.reproduce import REPO, reference_scratch, run_result
+from wavspa_flax.errors import UserError
+
+SWEEP = REPO / "configs" / "sweeps" / "listops_regimes.py"
+FRACTIONS = (0.25, 0.5, 1.0)
+REGIME_COLUMNS = ("max_tokens", "max_depth")
+
+
+class RegimeError(UserError):
+    """A mistake on the regime map's command line."""
+
+
+def model_labels(config: str) -> dict[str, str]:
+    """``configs/listops.py:transformer,ada`` -> ``{"task": "listops", "attention": "transformer", "space": "ada"}``."""
+    path, _, variant = config.partition(":")
+    attention, _, space = variant.partition(",")
+    return {"task": Path(path).stem, "attention": attention, "space": space or "none"}
+
+
+def model_name(labels: Mapping[str, str]) -> str:
+    return labels["attention"] + ("" if labels["space"] == "none" else "," + labels["space"])
+
+
+def regime_cells(scale: str, seeds: int) -> list[dict]:
+    """Per (regime, model): its labels and runs (seeds expanded), in the sweep's order."""
+    arg = "smoke" if scale == "smoke" else None
+    spec = f"{SWEEP}:{arg}" if arg else str(SWEEP)
+    cells: dict[tuple, dict] = {}
+    for entry in sweep_lib.load_entries(spec):
+        overrides = entry.get("overrides") or {}
+        labels = {**model_labels(entry["config"]), "max_tokens": int(overrides["data.max_tokens"]),
+                  "max_depth": int(overrides["data.max_depth"])}
+        cell = cells.setdefault(tuple(labels.values()), {"labels": labels, "runs": []})
+        cell["runs"] += sweep_lib.expand_seeds([sweep_lib.Run.make(entry["config"], overrides)], seeds)
+    return list(cells.values())
+
+
+def best_by(curve: Sequence[Mapping[str, Any]], step: float) -> float | None:
+    """The best validation accuracy among evaluations at or before ``step``."""
+    values = [row["val_accuracy"] for row in curve if row["step"] <= step and row["val_accuracy"] is not None]
+    return max(values) if values else None
+
+
+def cell_row(cell: Mapping, root: Path, references: Mapping[str, float] | None) -> dict[str, Any]:
+    """The map's row of one (regime, model) cell: accuracies in %, references in %, the learned flag."""
+    from lra.metrics import read_metrics
+
+    row: dict[str, Any] = {**cell["labels"], "model": model_name(cell["labels"])}
+    results = [(run, r) for run in cell["runs"] if (r := run_result(run, root)) is not None]
+    row["n"] = len(results)
+    row["status"] = "ok" if len(results) == len(cell["runs"]) else f"{len(cell['runs']) - len(results)} runs missing"
+    if references:
+        row.update({rule: 100 * references[rule] for rule in listops_rules.RULES})
+        row["num_test"] = references["num_test"]
+    if not results:
+        return row
+    summaries = [r["summary"] for _, r in results]
+    tests = [100 * s["test_accuracy"] for s in summaries]
+    row["test_mean"], row["test_std"], row["test_ci90"] = run_records.mean_std_interval(tests)
+    steps = int(summaries[0]["config"]["num_train_steps"])
+    curves = [run_records.curve(read_metrics(run.workdir(root))) for run, _ in results]
+    for fraction in FRACTIONS:
+        values = [best_by(c, fraction * steps) for c in curves]
+        row[f"best_val_{fraction:g}"] = (100 * sum(values) / len(values)) if None not in values else None
+    row["best_step_mean"] = sum(s["best_step"] or 0 for s in summaries) / len(summaries)
+    row["steps"] = sum(s["steps_completed"] for s in summaries) / len(summaries)
+    row["wall_seconds"] = sum(s["wall_seconds"] for s in summaries) / len(summaries)
+    row["hardware"] = " / ".join(sorted({s.get("hardware", "?") for s in summaries}))
+    if references:
+        row["margin_over_top_operator"] = row["test_mean"] - row["top_operator"]
+        if row["test_ci90"] is not None:
+            row["learned"] = listops_rules.learned_flag(row["test_mean"], row["test_ci90"], row["top_operator"])
+        else:
+            half = 100 * listops_rules.binomial_half_width(row["test_mean"] / 100, references["num_test"])
+            row["learned"] = (listops_rules.learned_flag(row["test_mean"], half, row["top_operator"])
+                              + f" (1 seed, test-sampling interval ±{half:.1f})")
+    return row
+
+
+def regime_references(cells: Sequence[Mapping], root: Path, bases: Sequence[str],
+                      scratch: str | None) -> dict[tuple, dict | None]:
+    """The reference rules per regime, on the data of the regime's first finished run; with no
+    finished run, on the data its first run resolves to if already generated (never generated here)."""
+    references: dict[tuple, dict | None] = {}
+    for cell in cells:
+        regime = tuple(cell["labels"][k] for k in REGIME_COLUMNS)
+        if references.get(regime) is not None:
+            continue
+        folder = None
+        for run in cell["runs"]:
+            result = run_result(run, root)
+            if result is not None:
+                folder = listops_rules.run_data_folder(result["summary"]["config"]["data"], bases, scratch)
+                break
+        else:
+            folder = listops_rules.run_data_folder(_planned_data(cell["runs"][0]), bases, None)
+        references[regime] = listops_rules.reference_accuracies(folder) if folder else None
+    return references
+
+
+def _planned_data(run: sweep_lib.Run) -> dict:
+    """``config.data`` (a dict) that ``run`` will train on."""
+    from lra.config import load_config
+
+    path, _, variant = run.config.partition(":")
+    config = load_config(f"{REPO / path}:{variant}", run.values)
+    return json.loads(config.data.to_json_best_effort())
+
+
+COLUMNS = REGIME_COLUMNS + (
+    "model", "n", "test_mean", "test_std", "test_ci90", *(f"best_val_{f:g}" for f in FRACTIONS), "best_step_mean",
+    *listops_rules.RULES, "num_test", "margin_over_top_operator", "learned", "steps", "wall_seconds", "hardware",
+    "status")
+
+
+def _number(value: Any, digits: int = 1) -> str:
+    return "" if value is None else f"{value:.{digits}f}"
+
+
+def markdown(rows: Sequence[Mapping], scale: str, command: str, wall_hours: float) -> str:
+    shown = ["max tokens", "depth", "model", "test (mean ± std [90% CI], n)",
+             *(f"best val by {f:g} of the steps" for f in FRACTIONS), "majority / top-op / top-op+digits",
+             "margin over top-op", "learned", "steps", "status"]
+    lines = [f"# ListOps regime map at `{scale}` scale: where the models leave the top-operator plateau", "",
+             f"Made by `{command}` on {datetime.date.today()} from the runs of `configs/sweeps/listops_regimes.py`; "
+             f"total training wall time {wall_hours:.2f} h. Accuracy in %. Lengths: min_tokens < length < "
+             "max_tokens with min = max / 4; each regime's data is its own generated split.", "",
+             "**test**: the test accuracy of the best-validation state within the fixed budget. **best val by f**: "
+             "the best validation accuracy reached within that fraction of the steps (mean over seeds). "
+             + listops_rules_note(), "",
+             "| " + " | ".join(shown) + " |", "|" + "---|" * len(shown)]
+    for row in rows:
+        test = "" if row.get("test_mean") is None else (
+            _number(row["test_mean"], 2) + (f" ± {row['test_std']:.2f}" if row.get("test_std") is not None else "")
+            + (f" [±{row['test_ci90']:.2f}]" if row.get("test_ci90") is not None else "") + f" (n={row['n']})")
+        rules = "" if row.get("top_operator") is None else " / ".join(
+            f"{row[r]:.1f}" for r in listops_rules.RULES)
+        cells = [str(row["max_tokens"]), str(row["max_depth"]), row["model"], test,
+                 *(_number(row.get(f"best_val_{f:g}")) for f in FRACTIONS), rules,
+                 "" if row.get("margin_over_top_operator") is None else f"{row['margin_over_top_operator']:+.1f}",
+                 row.get("learned", ""), _number(row.get("steps"), 0), row["status"]]
+        lines.append("| " + " | ".join(cells) + " |")
+    hardware = sorted({row["hardware"] for row in rows if row.get("hardware")})
+    lines += ["", f"Hardware: {'; '.join(hardware) or 'no run finished'}. Every run: "
+              f"`listops_regimes_{scale}_runs.csv`; learning curves: `listops_regimes_{scale}_curves.csv`; "
+              f"plot: `listops_regimes_{scale}.png`."]
+    return "\n".join(lines) + "\n"
+
+
+def listops_rules_note() -> str:
+    return ("Reference rules (`lra/data/listops_rules.py`), fitted on each regime's train split and scored on its "
+            "test split: majority class, top-operator rule (the commonest answer per root operator), top operator "
+            "+ shallow digits (per root operator and its value over the root's direct digits). **learned** = the "
+            "test mean is above the top-operator rule by more than its 90% t-interval over seeds (one seed: by "
+            "more than the test split's binomial 90% interval, which ignores seed noise).")
+
+
+def plot(rows: Sequence[Mapping], curves: Sequence[Mapping], path: Path, scale: str) -> Path:
+    """One panel per regime: validation curves of both models (thin: each seed, thick: the mean over
+    seeds), the reference rules as horizontal lines."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    regimes = list(dict.fromkeys(tuple(r[k] for k in REGIME_COLUMNS) for r in rows))
+    models = list(dict.fromkeys(r["model"] for r in rows))
+    columns = min(3, len(regimes)) or 1
+    fig, axes = plt.subplots(math.ceil(len(regimes) / columns) or 1, columns, figsize=(4.2 * columns, 3.4 *
+                             (math.ceil(len(regimes) / columns) or 1)), squeeze=False, sharey=True)
+    colors = {m: f"C{i}" for i, m in enumerate(models)}
+    styles = {"majority": ":", "top_operator": "--", "top_operator_digits": "-."}
+    for ax, regime in zip(axes.flat, regimes, strict=False):
+        regime_rows = [r for r in rows if tuple(r[k] for k in REGIME_COLUMNS) == regime]
+        for model in models:
+            points = [c for c in curves if tuple(c[k] for k in REGIME_COLUMNS) == regime
+                      and model_name(c) == model and c["val_accuracy"] is not None]
+            by_step: dict[int, list[float]] = {}
+            for run in dict.fromkeys(c["run"] for c in points):
+                mine = [c for c in points if c["run"] == run]
+                ax.plot([c["step"] for c in mine], [100 * c["val_accuracy"] for c in mine], color=colors[model],
+                        alpha=0.3, linewidth=0.8)
+                for c in mine:
+                    by_step.setdefault(c["step"], []).append(100 * c["val_accuracy"])
+            steps = sorted(by_step)
+            ax.plot(steps, [sum(by_step[s]) / len(by_step[s]) for s in steps], color=colors[model], marker="o",
+                    markersize=3, label=model)
+        if not any(model_name(c) in models and tuple(c[k] for k in REGIME_COLUMNS) == regime for c in curves):
+            ax.text(0.5, 0.5, "no finished run", transform=ax.transAxes, ha="center", color="gray")
+        references = next((r for r in regime_rows if r.get("top_operator") is not None), None)
+        for rule, style in styles.items():
+            if references:
+                ax.axhline(references[rule], color="gray", linestyle=style, linewidth=1,
+                           label=listops_rules.RULE_LABELS[rule])
+        ax.set_title(f"{regime[0]} tokens max, depth {regime[1]}")
+        ax.set_xlabel("training step")
+        ax.grid(alpha=0.3)
+    values = [100 * c["val_accuracy"] for c in curves if c["val_accuracy"] is not None] + [
+        r[rule] for r in rows for rule in listops_rules.RULES if r.get(rule) is not None]
+    axes.flat[0].set_ylim(0, max(values, default=95) + 5)  # shared: every panel on one scale from 0
+    for ax in axes.flat[len(regimes):]:
+        ax.axis("off")
+    for ax in axes[:, 0]:
+        ax.set_ylabel("validation accuracy (%)")
+    axes.flat[0].legend(fontsize=7)
+    fig.suptitle(f"ListOps regime map ({scale}): validation curves and reference rules (test split)")
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    return path
+
+
+def write_map(cells: Sequence[dict], root: Path, out: Path, scale: str, command: str,
+              references: Mapping[tuple, dict | None]) -> list[Path]:
+    out.mkdir(parents=True, exist_ok=True)
+    rows = [cell_row(c, root, references.get(tuple(c["labels"][k] for k in REGIME_COLUMNS))) for c in cells]
+    runs, curves = [], []
+    wall = 0.0
+    for cell in cells:
+        for run in cell["runs"]:
+            result = run_result(run, root)
+            if result is None:
+                continue
+            folder = run.workdir(root)
+            wall += result["summary"].get("wall_seconds", 0.0)
+            runs.append(run_records.run_record(cell["labels"], run.without_seed().describe(), folder,
+                                               result["summary"], result["early_stopping"]))
+            curves += run_records.curve_records({**cell["labels"], "model": model_name(cell["labels"])},
+                                                folder, run.seed)
+    stem = out / f"listops_regimes_{scale}"
+    paths = [stem.with_suffix(".md"), stem.with_suffix(".csv")]
+    paths[0].write_text(markdown(rows, scale, command, wall / 3600))
+    paths[1].write_text(run_records.csv_text(COLUMNS, rows))
+    paths += run_records.write_run_files(stem, runs, curves, labels=REGIME_COLUMNS)
+    paths.append(plot(rows, curves, stem.with_suffix(".png"), scale))
+    return paths
+
+
+def parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="python -m lra.experiments.listops_regimes", description=__doc__,
+                                formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--root", required=True, help="the sweep's --root (its runs' workdirs)")
+    p.add_argument("--scale", choices=("small", "smoke"), default="small")
+    p.add_argument("--seeds", type=int, default=1, help="the sweep's --seeds")
+    p.add_argument("--out", default=str(REPO / "results"))
+    p.add_argument("--data_base", action="append", default=[], metavar="DIR",
+                   help="the folder the sweep was started from (relative data.dir); default: here")
+    return p
+
+
+def main(argv: Sequence[str] | None = None, out=None) -> int:
+    out = out or sys.stdout
+    args = parser().parse_args(argv)
+    root = Path(args.root)
+    if not root.is_dir():
+        raise RegimeError(f"--root={args.root} is not a folder; give the regime sweep's --root")
+    cells = regime_cells(args.scale, args.seeds)
+    references = regime_references(cells, root, [*args.data_base, os.getcwd()], reference_scratch())
+    command = shlex.join(["python", "-m", "lra.experiments.listops_regimes",
+                          *(argv if argv is not None else sys.argv[1:])])
+    paths = write_map(cells, root, Path(args.out), args.scale, command, references)
+    print(json.dumps({"wrote": [str(p) for p in paths]}), file=out)
+    return 0
+
+
+def run() -> None:
+    run_main(main)
+
+
+if __name__ == "__main__":
+    run()

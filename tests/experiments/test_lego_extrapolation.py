@@ -1,0 +1,38 @@
+"""The LEGO extrapolation sweep resolves to the settings its docstring names; its table and plot."""
+from lra import sweep as sweep_lib
+from lra.config import load_config
+from lra.reproduce import write_lego
+
+from ..train.conftest import REPO
+
+
+def _configs(arg):
+    entries = sweep_lib.load_entries(f"{REPO}/configs/sweeps/lego_extrapolation.py:{arg}")
+    return [load_config(str(REPO / e["config"].partition(":")[0]) + ":" + e["config"].partition(":")[2],
+                        e["overrides"]) for e in entries]
+
+
+def test_small_is_12_variables_first_half_supervised_both_models():
+    configs = _configs("small")
+    assert [(c.model.attention.kind, c.model.space.kind) for c in configs] == [("full", "none"), ("full", "ada")]
+    for c in configs:
+        assert (c.data.num_vars, c.data.num_train_vars, c.max_length) == (12, 6, 60)
+        assert not c.early_stopping and c.track_test and c.model.position == "rope"
+
+
+def test_paper_is_fig3_second_panel():
+    for c in _configs("paper"):
+        assert (c.data.num_vars, c.data.num_train_vars, c.max_length, c.model.num_layers) == (26, 20, 130, 12)
+
+
+def test_the_table_marks_unsupervised_positions_and_plots(tmp_path):
+    rows = [{"model": m, "index": i, "trained": i < 2, "ours_mean": 100.0 if i < 2 else 50.0, "ci90_low": 40.0
+             if i >= 2 else 100.0, "ci90_high": 60.0 if i >= 2 else 100.0, "n": 5, "status": "ok"}
+            for m in ("transformer", "transformer,ada") for i in range(4)]
+    meta = {"num_train_vars": 2, "num_vars": 4, "summaries": []}
+    paths = write_lego("small", rows, meta, tmp_path, "cmd", 0.0, name="lego_extrapolation")
+    assert [p.name for p in paths] == ["lego_extrapolation_small.csv", "lego_extrapolation_small.md",
+                                       "lego_extrapolation_small.png"]
+    text = paths[1].read_text()
+    assert "| 1 | 100.0" in text and "| 2 (test only) | 50.0 [40.0, 60.0] (n=5)" in text
+    assert paths[2].stat().st_size > 0

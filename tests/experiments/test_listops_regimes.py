@@ -1,0 +1,64 @@
+"""The regime map on hand-written run folders (summary.json + metrics.jsonl) of the smoke sweep's runs:
+its numbers against the values written, the reference rules against the rules on the same folder."""
+import csv
+import json
+import statistics
+
+import pytest
+from scipy import stats
+
+from lra.data.listops_gen import generate_listops
+from lra.data.listops_rules import binomial_half_width, reference_accuracies
+from lra.experiments import listops_regimes
+
+DATA = {"source": "generate", "generator_seed": 0, "num_train": 40, "num_val": 10, "num_test": 20,
+        "min_tokens": 16, "max_tokens": 64, "max_depth": 6, "max_args": 10}
+VAL = {2: 0.2, 4: 0.5, 6: 0.4, 8: 0.3}  # best by 1/4 of 8 steps: 0.2; by 1/2: 0.5; by all: 0.5
+
+
+def _fake_run(folder, data, seed, test_accuracy):
+    folder.mkdir(parents=True)
+    config = {"seed": seed, "num_train_steps": 8, "min_steps": 0, "patience_fraction": 0.1, "data": data}
+    summary = {"test_accuracy": test_accuracy, "best_val_accuracy": 0.5, "best_step": 4, "steps_completed": 8,
+               "stop_reason": "num_train_steps", "wall_seconds": 10.0, "hardware": "test cpu",
+               "versions": {"wavspa_commit": "abc"}, "config": config}
+    (folder / "summary.json").write_text(json.dumps(summary))
+    (folder / "metrics.jsonl").write_text("".join(
+        json.dumps({"step": s, "split": "val", "accuracy": a}) + "\n" for s, a in VAL.items()))
+
+
+def test_the_map_reads_runs_references_and_intervals(tmp_path):
+    data = dict(DATA, dir=str(tmp_path / "data"))
+    folder = generate_listops(data["dir"], 0, 40, 10, 20, 16, 64, 6, 10)
+    cells = listops_regimes.regime_cells("smoke", seeds=2)
+    first = [c for c in cells if c["labels"]["max_tokens"] == 64]  # the two models of the 64-token regime
+    assert [listops_regimes.model_name(c["labels"]) for c in first] == ["transformer", "transformer,ada"]
+    root = tmp_path / "runs"
+    for run, accuracy in zip(first[0]["runs"], (0.60, 0.70), strict=True):  # transformer: 2 seeds
+        _fake_run(run.workdir(root), data, run.seed, accuracy)
+    _fake_run(first[1]["runs"][0].workdir(root), data, 0, 0.30)          # ada: seed 0 only
+    out = tmp_path / "out"
+    assert listops_regimes.main([f"--root={root}", "--scale=smoke", "--seeds=2", f"--out={out}"]) == 0
+    with open(out / "listops_regimes_smoke.csv", newline="") as handle:
+        rows = list(csv.DictReader(handle))
+    refs = reference_accuracies(folder)
+    transformer, ada = rows[0], rows[1]
+    assert transformer["n"] == "2" and transformer["status"] == "ok" and ada["status"] == "1 runs missing"
+    assert float(transformer["test_mean"]) == pytest.approx(65.0)
+    half = stats.t.ppf(0.95, 1) * statistics.stdev([60.0, 70.0]) / 2 ** 0.5
+    assert float(transformer["test_ci90"]) == pytest.approx(half, abs=1e-3)
+    assert [float(transformer[f"best_val_{f}"]) for f in ("0.25", "0.5", "1")] == pytest.approx([20, 50, 50])
+    assert float(transformer["top_operator"]) == pytest.approx(100 * refs["top_operator"], abs=1e-3)
+    assert transformer["learned"] == ("yes" if 65.0 - 100 * refs["top_operator"] > half else "no")
+    ada_half = 100 * binomial_half_width(0.30, 20)
+    assert ada["learned"].startswith(("yes" if 30.0 - 100 * refs["top_operator"] > ada_half else "no")
+                                     + " (1 seed, test-sampling interval")
+    assert all(r["status"] == "2 runs missing" and r["test_mean"] == "" for r in rows[2:])
+    with open(out / "listops_regimes_smoke_runs.csv", newline="") as handle:
+        runs = list(csv.DictReader(handle))
+    assert sorted(float(r["test_accuracy"]) for r in runs) == [0.3, 0.6, 0.7]
+    assert {r["max_tokens"] for r in runs} == {"64"} and {r["commit"] for r in runs} == {"abc"}
+    with open(out / "listops_regimes_smoke_curves.csv", newline="") as handle:
+        assert len(list(csv.DictReader(handle))) == 3 * len(VAL)
+    assert (out / "listops_regimes_smoke.png").stat().st_size > 0
+    assert "| 64 | 6 | transformer |" in (out / "listops_regimes_smoke.md").read_text()
