@@ -18,6 +18,7 @@ import logging
 import math
 import os
 
+from lra import atomic
 from lra.paths import is_remote, workdir_path
 
 log = logging.getLogger(__name__)
@@ -52,7 +53,7 @@ class MetricWriter:
         line = json.dumps(record) + "\n"
         if self._remote:
             self._text += line
-            (self.workdir / "metrics.jsonl").write_text(self._text, encoding="utf-8")
+            atomic.write_text((self.workdir / "metrics.jsonl"), self._text, encoding="utf-8")
         else:
             self._jsonl.write(line)
             self._jsonl.flush()

@@ -41,13 +41,14 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+from lra import atomic
 from lra import summaries as summaries_lib
 from lra import sweep as sweep_lib
 from lra.cli import ArgumentParser, run_main
 from lra.config import SCALES, load_config
-from lra.data import get_task, listops_rules
+from lra.data import get_task
 from lra.data.dataset import check_data_available
-from lra.experiments import run_records
+from lra.experiments import listops_rules, run_records
 from lra.grid_filters import check_filters
 from lra.metrics import read_metrics
 from lra.train.early_stopping import patience_steps, stops_early
@@ -324,7 +325,7 @@ def write_table(table: str, scale: str, rows: Sequence[dict], out: Path, command
     for row in rows:
         writer.writerow({c: _csv_value(row.get(c)) for c in columns})
     csv_path = out / f"table{table}_{scale}.csv"
-    csv_path.write_text(buffer.getvalue())
+    atomic.write_text(csv_path, buffer.getvalue())
     with_rules = any(row.get("top_operator") is not None for row in rows)
     shown = labels + ["paper", "ours (mean ± std [90% CI], n)", "Δ", "ours, A.4 early stopping"] + (
         ["majority / top-op / top-op+digits", "learned"] if with_rules else []) + ["steps", "data", "status"]
@@ -359,13 +360,13 @@ def write_table(table: str, scale: str, rows: Sequence[dict], out: Path, command
     lines += ["", f"Every run: `{csv_path.stem}_runs.csv`; learning curves: `{csv_path.stem}_curves.csv` "
               "(fractions; the mean, std and interval of each cell recompute from the runs file)."]
     md_path = out / f"table{table}_{scale}.md"
-    md_path.write_text("\n".join(lines) + "\n")
+    atomic.write_text(md_path, "\n".join(lines) + "\n")
     return [md_path, csv_path]
 
 
 REFERENCE_NOTE = (
-    "Reference rules (ListOps, `lra/data/listops_rules.py`), fitted on the train split of the cell's own data and "
-    "scored on its test split: the majority class, the top-operator rule (the commonest answer per root "
+    "Reference rules (ListOps, `lra/experiments/listops_rules.py`), fitted on the train split of the cell's own "
+    "data and scored on its test split: the majority class, the top-operator rule (the commonest answer per root "
     "operator) and top operator + shallow digits (the commonest answer per root operator and the value of that "
     "operator over the root's direct digit arguments). **learned** = yes only when the cell's mean is above the "
     "top-operator rule by more than its 90% t-interval (n/a below 2 seeds).")
@@ -428,7 +429,7 @@ def reference_scratch() -> str:
 
 
 def attach_references(cells: Sequence[dict], root: Path, bases: Sequence[str], scratch: str | None) -> None:
-    """``cell["references"]``: the ListOps reference rules (:mod:`lra.data.listops_rules`) on the data
+    """``cell["references"]``: the ListOps reference rules (:mod:`lra.experiments.listops_rules`) on the data
     of the cell's first finished run (None when that data cannot be found or made)."""
     cache: dict[str, dict | None] = {}
     for cell in cells:
@@ -484,7 +485,7 @@ def write_lego(scale: str, rows: Sequence[dict], meta: dict, out: Path, command:
     for row in rows:
         writer.writerow({c: _csv_value(row.get(c)) for c in columns})
     paths = [out / f"{name}_{scale}.csv", out / f"{name}_{scale}.md"]
-    paths[0].write_text(buffer.getvalue())
+    atomic.write_text(paths[0], buffer.getvalue())
     models = list(dict.fromkeys(r["model"] for r in rows))
     indices = sorted({r["index"] for r in rows if "index" in r})
     lines = [f"# LEGO (the paper's Fig. 3) at `{scale}` scale: test accuracy per chain position", "",
@@ -507,7 +508,7 @@ def write_lego(scale: str, rows: Sequence[dict], meta: dict, out: Path, command:
     for row in rows:
         if row.get("status") not in (None, "ok"):
             lines.append(f"\n{row['model']}: {row['status']}")
-    paths[1].write_text("\n".join(lines) + "\n")
+    atomic.write_text(paths[1], "\n".join(lines) + "\n")
     if indices:
         paths.append(_plot_lego(scale, rows, meta, out / f"{name}_{scale}.png", models))
     return paths

@@ -5,12 +5,14 @@ from __future__ import annotations
 
 import csv
 import datetime
+import io
 import math
 from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
 
+from lra import atomic
 from lra.analysis.head_spectra import format_table
 from lra.config import lookup
 from lra.provenance import hardware_description
@@ -89,11 +91,12 @@ def compare(results: Sequence[dict], prefix: str | Path, group_by: str, command:
     prefix.parent.mkdir(parents=True, exist_ok=True)
     metrics = [m for m in COMPARE_METRICS if all(m in h for r in results for h in r["heads"])]
     per_run, groups = compare_rows(results, metrics)
-    with open(f"{prefix}.csv", "w", newline="") as f:
-        writer = csv.DictWriter(f, list(groups[0]))
-        writer.writeheader()
-        for row in groups:
-            writer.writerow({k: (f"{v:.6g}" if isinstance(v, float) else v) for k, v in row.items()})
+    f = io.StringIO()
+    writer = csv.DictWriter(f, list(groups[0]))
+    writer.writeheader()
+    for row in groups:
+        writer.writerow({k: (f"{v:.6g}" if isinstance(v, float) else v) for k, v in row.items()})
+    atomic.write_text(f"{prefix}.csv", f.getvalue())
     per_head = [{"group": r["group"], "seed": r["seed"], **h} for r in results for h in r["heads"]]
     plot_compare(Path(f"{prefix}.png"), per_head, metrics[:6])
     verdicts = [separation(per_run, m, lower) for m, lower in SEED_ROPE_DIRECTION if m in metrics]
@@ -129,5 +132,5 @@ def compare(results: Sequence[dict], prefix: str | Path, group_by: str, command:
         f"![heads]({prefix.name}.png)\n",
     ]
     text = "\n".join(lines)
-    Path(f"{prefix}.md").write_text(text)
+    atomic.write_text(Path(f"{prefix}.md"), text)
     return text

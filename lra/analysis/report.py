@@ -63,6 +63,7 @@ from typing import Any
 
 import numpy as np
 
+from lra import atomic
 from lra.analysis.head_spectra import format_table
 from lra.analysis.maps import collect_maps, scaled_inputs
 from lra.analysis.rows import head_rows, layer_rows, learned_filters, position_rows, position_tables, wavelet_rows
@@ -180,6 +181,6 @@ def analyze_run(run: Run, out: str | Path, *, examples: int = 16, min_length: in
     if plots:
         figures.plot_positions(out, tables)
     result["positions"] = pos_rows
-    (out / "report.md").write_text("\n\n".join(sections) + "\n")
-    (out / "analysis.json").write_text(json.dumps(result, indent=1, default=json_default))
+    atomic.write_text((out / "report.md"), "\n\n".join(sections) + "\n")
+    atomic.write_text((out / "analysis.json"), json.dumps(result, indent=1, default=json_default))
     return result

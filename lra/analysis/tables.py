@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import csv
+import io
 from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
 
+from lra import atomic
 from lra.analysis.head_spectra import format_table
 
 
@@ -17,14 +19,15 @@ def write_table(out: Path, stem: str, rows: Sequence[dict], title: str = "", not
     if not rows:
         return ""
     columns = list(dict.fromkeys(k for r in rows for k in r))
-    with open(out / f"{stem}.csv", "w", newline="") as f:
-        writer = csv.DictWriter(f, columns)
-        writer.writeheader()
-        for r in rows:
-            writer.writerow({k: (f"{v:.6g}" if isinstance(v, float) else v) for k, v in r.items()})
+    f = io.StringIO()
+    writer = csv.DictWriter(f, columns)
+    writer.writeheader()
+    for r in rows:
+        writer.writerow({k: (f"{v:.6g}" if isinstance(v, float) else v) for k, v in r.items()})
+    atomic.write_text(out / f"{stem}.csv", f.getvalue())
     text = ((f"## {title}\n\n" if title else "") + (f"{note}\n\n" if note else "") + format_table(rows, columns)
             + (f"\n\n{after}" if after else ""))
-    (out / f"{stem}.md").write_text(text + "\n")
+    atomic.write_text((out / f"{stem}.md"), text + "\n")
     return text
 
 

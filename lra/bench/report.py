@@ -8,6 +8,7 @@ import datetime
 import io
 from pathlib import Path
 
+from lra import atomic
 from lra.bench.measure import LoadLog, hardware
 from lra.provenance import REPO
 
@@ -29,16 +30,17 @@ def write_report(host: str, suite: str, markdown: str, rows: list[dict], out_dir
         text = text[: text.index(begin)] + block + text[text.index(end) + len(end):]
     else:
         text = text.rstrip() + "\n\n" + block + "\n"
-    md_path.write_text(text if text.endswith("\n") else text + "\n")
+    atomic.write_text(md_path, text if text.endswith("\n") else text + "\n")
     kept = []
     if csv_path.exists():
         with open(csv_path, newline="") as handle:
             kept = [r for r in csv.DictReader(handle) if r.get("suite") != suite]
-    with open(csv_path, "w", newline="") as handle:
-        writer = csv.DictWriter(handle, fieldnames=CSV_FIELDS)
-        writer.writeheader()
-        for r in kept + [{"suite": suite, **r} for r in rows]:
-            writer.writerow({k: r.get(k, "") for k in CSV_FIELDS})
+    handle = io.StringIO()
+    writer = csv.DictWriter(handle, fieldnames=CSV_FIELDS)
+    writer.writeheader()
+    for r in kept + [{"suite": suite, **r} for r in rows]:
+        writer.writerow({k: r.get(k, "") for k in CSV_FIELDS})
+    atomic.write_text(csv_path, handle.getvalue())
     return md_path
 
 

@@ -10,7 +10,7 @@ under ``--root`` (it never trains: start the sweep with ``lra.sweep``) and write
 * one row per regime (``max_tokens``, ``max_depth``) and model: the test accuracy of the
   best-validation state (mean, std, 90% t-interval over seeds), the best validation accuracy
   reached by 1/4, 1/2 and all of the steps (the training-length axis), and the reference rules of
-  :mod:`lra.data.listops_rules` on that regime's own train/test split;
+  :mod:`lra.experiments.listops_rules` on that regime's own train/test split;
 * ``learned``: above the top-operator rule by more than the 90% t-interval over seeds; with one
   seed there is no such interval and the column gives the test split's binomial 90% interval
   instead, marked ``(1 seed, test-sampling interval)``;
@@ -33,10 +33,10 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+from lra import atomic
 from lra import sweep as sweep_lib
 from lra.cli import run_main
-from lra.data import listops_rules
-from lra.experiments import run_records
+from lra.experiments import listops_rules, run_records
 from lra.reproduce import REPO, reference_scratch, run_result
 from wavspa_flax.errors import UserError
 
@@ -187,8 +187,8 @@ def markdown(rows: Sequence[Mapping], scale: str, command: str, wall_hours: floa
 
 
 def listops_rules_note() -> str:
-    return ("Reference rules (`lra/data/listops_rules.py`), fitted on each regime's train split and scored on its "
-            "test split: majority class, top-operator rule (the commonest answer per root operator), top operator "
+    return ("Reference rules (`lra/experiments/listops_rules.py`), fitted on each regime's train split and "
+            "scored on its test split: majority class, top-operator rule (the commonest answer per root operator), top operator "
             "+ shallow digits (per root operator and its value over the root's direct digits). **learned** = the "
             "test mean is above the top-operator rule by more than its 90% t-interval over seeds (one seed: by "
             "more than the test split's binomial 90% interval, which ignores seed noise).")
@@ -268,8 +268,8 @@ def write_map(cells: Sequence[dict], root: Path, out: Path, scale: str, command:
                                                 folder, run.seed)
     stem = out / f"listops_regimes_{scale}"
     paths = [stem.with_suffix(".md"), stem.with_suffix(".csv")]
-    paths[0].write_text(markdown(rows, scale, command, wall / 3600))
-    paths[1].write_text(run_records.csv_text(COLUMNS, rows))
+    atomic.write_text(paths[0], markdown(rows, scale, command, wall / 3600))
+    atomic.write_text(paths[1], run_records.csv_text(COLUMNS, rows))
     paths += run_records.write_run_files(stem, runs, curves, labels=REGIME_COLUMNS)
     paths.append(plot(rows, curves, stem.with_suffix(".png"), scale))
     return paths

@@ -17,6 +17,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+from lra import atomic
 from lra.metrics import read_metrics
 
 LABEL_COLUMNS = ("task", "attention", "space")
@@ -103,6 +104,6 @@ def write_run_files(stem: Path, runs: Sequence[dict], curves: Sequence[dict],
     after the task, attention and space); returns their paths."""
     paths = [stem.with_name(stem.name + "_runs.csv"), stem.with_name(stem.name + "_curves.csv")]
     extra = tuple(c for c in labels if c not in LABEL_COLUMNS)
-    paths[0].write_text(csv_text(LABEL_COLUMNS + extra + RUN_COLUMNS[len(LABEL_COLUMNS):], runs))
-    paths[1].write_text(csv_text(LABEL_COLUMNS + extra + CURVE_COLUMNS[len(LABEL_COLUMNS):], curves))
+    atomic.write_text(paths[0], csv_text(LABEL_COLUMNS + extra + RUN_COLUMNS[len(LABEL_COLUMNS):], runs))
+    atomic.write_text(paths[1], csv_text(LABEL_COLUMNS + extra + CURVE_COLUMNS[len(LABEL_COLUMNS):], curves))
     return paths

@@ -7,9 +7,9 @@ import statistics
 import pytest
 from scipy import stats
 
-from lra.data.listops_gen import generate_listops
-from lra.data.listops_rules import binomial_half_width, reference_accuracies
+from lra.data.generators.listops import generate_listops
 from lra.experiments import listops_regimes
+from lra.experiments.listops_rules import binomial_half_width, reference_accuracies
 
 DATA = {"source": "generate", "generator_seed": 0, "num_train": 40, "num_val": 10, "num_test": 20,
         "min_tokens": 16, "max_tokens": 64, "max_depth": 6, "max_args": 10}

@@ -68,7 +68,7 @@ def _check_run_files_and_references(stem, rows, data_folder):
     rows carry the reference rules of the runs' own data folder."""
     from scipy import stats
 
-    from lra.data.listops_rules import reference_accuracies
+    from lra.experiments.listops_rules import reference_accuracies
 
     with open(f"{stem}_runs.csv", newline="") as handle:
         runs = list(csv.DictReader(handle))

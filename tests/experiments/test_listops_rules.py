@@ -4,9 +4,8 @@ import os
 
 import pytest
 
-from lra.data.listops import SPLIT_FILES, evaluate_listops
-from lra.data.listops_gen import generate_listops, listops_tsv_text, render
-from lra.data.listops_rules import (
+from lra.data.generators.listops import SPLIT_FILES, evaluate_listops, generate_listops, listops_tsv_text, render
+from lra.experiments.listops_rules import (
     binomial_half_width,
     fit_rules,
     learned_flag,

@@ -24,7 +24,8 @@ import os
 from collections.abc import Hashable, Iterable, Sequence
 from pathlib import Path
 
-from lra.data.listops import CLOSE, DIGITS, HEADER, OPERATORS, SPLIT_FILES, apply_operator
+from lra.data.generators.listops import CLOSE, DIGITS, OPERATORS, SPLIT_FILES, apply_operator
+from lra.data.listops import HEADER
 from lra.data.tsv import tsv_rows
 
 RULES = ("majority", "top_operator", "top_operator_digits")
@@ -129,7 +130,7 @@ def learned_flag(mean: float | None, half_width: float | None, top_operator: flo
 # -- the data folder of a run ----------------------------------------------------------------------
 
 def generator_params(data: dict) -> dict:
-    """The manifest parameters :func:`lra.data.listops_gen.generate_listops` records for a run's
+    """The manifest parameters :func:`lra.data.generators.listops.generate_listops` records for a run's
     ``config.data`` (a dict, as in ``summary.json``)."""
     return {"kind": "listops", "seed": int(data["generator_seed"]), "num_train": int(data["num_train"]),
             "num_val": int(data["num_val"]), "num_test": int(data["num_test"]),
@@ -155,7 +156,7 @@ def run_data_folder(data: dict, bases: Sequence[str], scratch: str | None = None
 
     from lra.data.errors import DataError
     from lra.data.generated import MANIFEST
-    from lra.data.listops_gen import RELEASE_SUBDIR, generate_listops
+    from lra.data.generators.listops import RELEASE_SUBDIR, generate_listops
     from lra.data.release import resolve_release_dir
 
     roots = _data_roots(data, bases)
