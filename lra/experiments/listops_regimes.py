@@ -190,8 +190,8 @@ def listops_rules_note() -> str:
     return ("Reference rules (`lra/experiments/listops_rules.py`), fitted on each regime's train split and "
             "scored on its test split: majority class, top-operator rule (the commonest answer per root operator), "
             "top operator + shallow digits (per root operator and its value over the root's direct digits). "
-            "**learned** = the test mean is above the top-operator rule by more than its 90% t-interval over seeds (one seed: by "
-            "more than the test split's binomial 90% interval, which ignores seed noise).")
+            "**learned** = the test mean is above the top-operator rule by more than its 90% t-interval over "
+            "seeds (one seed: by more than the test split's binomial 90% interval, which ignores seed noise).")
 
 
 def plot(rows: Sequence[Mapping], curves: Sequence[Mapping], path: Path, scale: str) -> Path:
