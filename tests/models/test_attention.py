@@ -53,7 +53,8 @@ def _autodiff_softmax():
         full_attention.softmax = original
 
 
-@pytest.mark.parametrize("impl,chunk,rate", [("einsum", 0, 0.0), ("einsum", 0, 0.3), ("chunked", 4, 0.3)])
+@pytest.mark.parametrize("impl,chunk,rate", [("einsum", 0, 0.0), ("einsum", 0, 0.3),
+                                             pytest.param("chunked", 4, 0.3, marks=pytest.mark.slow)])
 def test_full_attention_gradient_equals_autodiff_of_the_plain_softmax(qkv_mask, impl, chunk, rate):
     """The softmax's hand-written VJP (row sum as a matrix-vector product) gives autodiff's
     gradients w.r.t. q, k, v: padding, a batch row whose keys are all masked, dropout."""
@@ -344,6 +345,7 @@ def test_each_attention_applies_its_sown_maps_to_the_values(kind, extra):
         assert outside.any()
 
 
+@pytest.mark.slow
 def test_maps_are_computed_only_when_intermediates_are_mutable(monkeypatch):
     """A model's training forward (dropout on) never calls ``attention_maps`` and its logits equal
     those of the same forward that sows the maps."""

@@ -82,6 +82,7 @@ def test_favor_module_equals_the_float64_formula_at_text_sizes():
     assert abs(rms(out) / rms(ref) - 1) < 1e-3
 
 
+@pytest.mark.slow
 def test_orthogonal_random_features_are_unbiased():
     """K = 1000 independent 64 x 64 blocks (one draw of 64,000 features, dh 64):
 
@@ -107,6 +108,7 @@ def test_orthogonal_random_features_are_unbiased():
     assert np.mean(np.abs(ratio - 1)) < 0.006, np.mean(np.abs(ratio - 1))
 
 
+@pytest.mark.slow
 def test_favor_error_keeps_falling_from_64_to_16384_features():
     """dh 64, n 128 with padding, mean |FAVOR+ - softmax| over 3 draws: strictly decreasing and
     16,384 features 10x better than 64 (measured 0.0080 -> 0.00055, about 1/sqrt(m)).

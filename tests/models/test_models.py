@@ -66,6 +66,7 @@ def _check_model(cfg, task_kind="token", n=N, lengths=LENGTHS):
 
 @pytest.mark.parametrize("space", SPACES.names())
 @pytest.mark.parametrize("attention", ATTENTIONS.names(ablations=False))
+@pytest.mark.slow
 def test_every_attention_space_pair_builds_trains_and_ignores_padding(attention, space):
     """Tables 3-4 (+ Table 9's spaces): built from config values only, forward + backward,
     valid outputs independent of padded content, a gradient on every parameter."""
@@ -89,6 +90,7 @@ def test_every_attention_space_pair_builds_trains_and_ignores_padding(attention,
     dict(position="rope", norm="wavspa_official", space__kind="fixed", space__dims="1d"),
     dict(position="learned", attention__full_impl="chunked", attention__chunk_size=5, attention_dropout=0.2),
 ], ids=["learnable-lift", "joint", "shared", "favor", "wavelet_mixing", "fnet", "rope-official", "chunked"])
+@pytest.mark.slow
 def test_other_variants_build_train_and_ignore_padding(overrides):
     params, grads = _check_model(tiny_config(**overrides))
     if overrides.get("space__lifting_learnable"):

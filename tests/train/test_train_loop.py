@@ -16,6 +16,7 @@ from lra.train import NonFiniteLossError, train_and_evaluate
 from .conftest import assert_resumed_equals_uninterrupted, assert_trees_equal
 
 
+@pytest.mark.slow
 def test_tiny_config_learns(listops_config, tmp_path):
     config = listops_config(**{
         "num_train_steps": 40, "eval_every": 40, "checkpoint_every": 40, "learning_rate": 1e-2,
@@ -80,6 +81,7 @@ def test_early_stopping_after_min_steps_and_patience(listops_config, tmp_path, m
     assert vals == list(range(1, stop + 1))
 
 
+@pytest.mark.slow
 def test_non_finite_loss_stops_and_keeps_last_good_checkpoint(listops_config, tmp_path):
     settings = {"num_train_steps": 8, "eval_every": 2, "checkpoint_every": 2}
     good = train_and_evaluate(listops_config(**settings), tmp_path / "run", stop_after_steps=2)
@@ -103,6 +105,7 @@ def _independent_accuracy(model, params, split: dict) -> float:
     return correct / len(split["targets"])
 
 
+@pytest.mark.slow
 def test_test_split_is_scored_on_the_best_state_and_on_the_final_state(listops_config, tmp_path):
     from lra.data import load_dataset
     from wavspa_flax import build_model
@@ -129,6 +132,7 @@ def test_test_split_is_scored_on_the_best_state_and_on_the_final_state(listops_c
         assert summary["versions"][name] and summary["versions"][name] != "unknown", name
 
 
+@pytest.mark.slow
 def test_logged_learning_rate_is_the_one_the_step_applied(listops_config, tmp_path):
     # optax applies schedule(count) with count = steps done before the update: step s uses s - 1.
     base, warmup = 0.05, 3
@@ -144,6 +148,7 @@ def test_logged_learning_rate_is_the_one_the_step_applied(listops_config, tmp_pa
 
 
 @pytest.mark.parametrize("accum", [2, 4])
+@pytest.mark.slow
 def test_gradient_accumulation_equals_one_large_batch(listops_config, tmp_path, accum):
     settings = {"num_train_steps": 4, "eval_every": 4, "checkpoint_every": 4, "batch_size": 16,
                 "model.dropout": 0.0, "model.attention_dropout": 0.0, "learning_rate": 1e-3, "schedule": "constant",
@@ -167,6 +172,7 @@ def test_gradient_accumulation_must_divide_the_per_device_batch(listops_config, 
         train_and_evaluate(listops_config(batch_size=4, grad_accum_steps=3), tmp_path / "run")
 
 
+@pytest.mark.slow
 def test_lego_pipeline_learns_short_chains(tmp_path):
     """Two-variable chains (``a=+1; b=-a``: the literal clause and one hop), every position
     supervised: the per-position accuracy the Fig. 3 table reads must go well above chance."""

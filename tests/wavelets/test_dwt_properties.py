@@ -101,6 +101,7 @@ def test_gradients_wrt_inputs_and_per_channel_filters_match_finite_differences(m
 
 @pytest.mark.parametrize("mode", ["symmetric", "periodization"])
 @pytest.mark.parametrize("per_channel", [True, False])
+@pytest.mark.slow
 def test_filter_gradients_over_several_blocks_match_finite_differences(mode, per_channel):
     """The filter gradients are summed in blocks of ``_conv.GRAD_BLOCK`` outputs: band lengths of
     several blocks plus a remainder (n = 75, 2 levels), the channel axis before the transformed

@@ -33,6 +33,7 @@ def _cases():
     return cases
 
 
+@pytest.mark.slow
 def test_levels_above_maximum_match_pywt_and_reconstruct():
     """Coefficients equal pywt.wavedec's (which warns), waverec equals pywt.waverec, and its first
     n samples (what ``length=n`` returns) are x, for 28 (wavelet, mode, n, level) cases in one jit."""
