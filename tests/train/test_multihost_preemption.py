@@ -30,7 +30,7 @@ def _logged_step(workdir) -> int:
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT])
+@pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT], ids=["SIGTERM", "SIGINT"])
 def test_a_signal_to_one_process_stops_every_process_at_one_step(tmp_path, sig):
     workdir = tmp_path / "run"
     command = [sys.executable, "-m", "lra.train", f"--config={REPO}/configs/listops.py:transformer",
