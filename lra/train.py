@@ -49,7 +49,7 @@ from lra.metrics import MetricWriter, NullWriter
 from lra.optim import learning_rate_schedule, make_optimizer
 from lra.paths import workdir_path
 from lra.preemption import PreemptionGuard
-from lra.steps import data_parallel, eval_step, make_key, replicate, train_step, unreplicate
+from lra.steps import DEFAULT_PRNG_IMPL, data_parallel, eval_step, make_key, replicate, train_step, unreplicate
 from wavspa_flax import build_model
 from wavspa_flax.errors import UserError
 
@@ -185,15 +185,16 @@ def train_and_evaluate(
     info = dataset.info
     model = build_model(config.model, vocab_size=info.vocab_size, num_classes=info.num_classes,
                         max_length=info.max_length, task_kind=info.kind)
-    init_key, dropout_key = jax.random.split(make_key(config.seed))
+    prng_impl = _recorded_prng_impl(config, workdir)
+    init_key, dropout_key = jax.random.split(make_key(config.seed, prng_impl))
     template = create_train_state(model, config, info, init_key)  # also the structure restores fill
     num_params = param_count(template.params)
     task = get_task(config.task)
     schedule = learning_rate_schedule(config)
     patience = int(config.patience_fraction * config.num_train_steps)
     index_buckets = task.index_buckets(config.data) if task.index_buckets else 0
-    p_train = data_parallel(functools.partial(train_step, accum_steps=config.grad_accum_steps), devices,
-                            donate_argnums=(0,))
+    p_train = data_parallel(functools.partial(train_step, accum_steps=config.grad_accum_steps,
+                                              prng_impl=prng_impl), devices, donate_argnums=(0,))
     p_eval = data_parallel(
         functools.partial(eval_step, apply_fn=model.apply, num_index_buckets=index_buckets), devices)
 
@@ -326,6 +327,19 @@ def train_and_evaluate(
     log.info("done: test accuracy %.4f (best val %.4f at step %s); %s/summary.json",
              test["accuracy"], loop.best_val_accuracy or 0.0, loop.best_step, workdir)
     return RunResult(summary=summary, state=final_state)
+
+
+def _recorded_prng_impl(config, workdir) -> str:
+    """``config.prng_impl``, or the one recorded in ``workdir/config.json`` by the run being resumed
+    (its dropout stream continues only with the same implementation); the config is updated to it."""
+    recorded_file = workdir / "config.json"
+    if recorded_file.exists():
+        recorded = json.loads(recorded_file.read_text()).get("prng_impl", DEFAULT_PRNG_IMPL)
+        if recorded != config.prng_impl:
+            log.warning("resuming a run started with prng_impl=%r: keeping it (config asked for %r)",
+                        recorded, config.prng_impl)
+            config.prng_impl = recorded
+    return config.prng_impl
 
 
 def _load_dataset_once(config, is_primary: bool):
