@@ -69,6 +69,7 @@ def base_config(task: str) -> ml_collections.ConfigDict:
     config.keep_checkpoints = 2
     config.log_every = 50
     config.progress_bar = True
+    config.prefetch_batches = 2     # train batches put on the devices ahead of their step (0: none)
     config.data = spec.data_config()
     config.model = default_model_config()
     return config

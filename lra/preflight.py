@@ -104,7 +104,7 @@ def _with(config, **dotted):
     return copy
 
 
-def _one_device_inputs(config, batch: int):
+def one_device_inputs(config, batch: int):
     """(model, train state, a random batch ``[1, batch, ...]``, the replicated dropout key)."""
     from lra.bench import random_batch
     from lra.data import task_info
@@ -121,11 +121,12 @@ def _one_device_inputs(config, batch: int):
     return model, replicate(state, device), random_batch(info, batch, 1), key
 
 
-def compile_train(config, per_device_batch: int):
-    """The loop's train step of ``config`` compiled (not run) for one device at ``per_device_batch``."""
+def compile_train(config, per_device_batch: int, inputs=None):
+    """The loop's train step of ``config`` compiled (not run) for one device at ``per_device_batch``
+    (for ``inputs`` = :func:`one_device_inputs`, which it can then be called with)."""
     from lra.steps import data_parallel, train_step
 
-    _, state, batch, key = _one_device_inputs(config, per_device_batch)
+    _, state, batch, key = inputs or one_device_inputs(config, per_device_batch)
     step = functools.partial(train_step, accum_steps=int(config.grad_accum_steps), prng_impl=config.prng_impl)
     return data_parallel(step, jax.local_devices()[:1], donate_argnums=(0,)).lower(state, batch, key).compile()
 
@@ -134,7 +135,7 @@ def compile_eval(config, per_device_batch: int):
     """The loop's eval step of ``config`` compiled (not run) for one device at ``per_device_batch``."""
     from lra.steps import data_parallel, eval_step
 
-    model, state, batch, _ = _one_device_inputs(config, per_device_batch)
+    model, state, batch, _ = one_device_inputs(config, per_device_batch)
     step = functools.partial(eval_step, apply_fn=model.apply)
     return data_parallel(step, jax.local_devices()[:1]).lower(state.params, batch).compile()
 
@@ -168,7 +169,7 @@ def plan(config, devices: int = 1) -> Plan:
     eval_batch = int(config.eval_batch_size or config.batch_size) // devices
     train = compile_train(config, batch)
     evaluate = compile_eval(config, eval_batch)
-    _, state, _, _ = _one_device_inputs(config, 1)
+    _, state, _, _ = one_device_inputs(config, 1)
     params = param_count(jax.tree.map(lambda x: x[0], state.params))
     return Plan(params, batch, Memory.of(train), Memory.of(evaluate), *counted_flops(config, batch, train))
 

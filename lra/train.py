@@ -45,6 +45,7 @@ from flax.training.train_state import TrainState
 from lra import config as lra_config
 from lra.checkpoint import CheckpointStore
 from lra.data import get_task, load_dataset
+from lra.data.prefetch import device_batches
 from lra.metrics import MetricWriter, NullWriter
 from lra.optim import learning_rate_schedule, make_optimizer
 from lra.paths import workdir_path
@@ -225,14 +226,16 @@ def train_and_evaluate(
         # ------------------------------------------------------------ train
         rep_state = replicate(state, devices)
         rep_key = replicate(jax.random.key_data(dropout_key), devices)
-        train_batches = dataset.train_batches(config.batch_size, num_devices, config.seed, start_step=start_step)
+        train_batches = device_batches(
+            dataset.train_batches(config.batch_size, num_devices, config.seed, start_step=start_step),
+            devices, rows, config.prefetch_batches)
         progress = resources.enter_context(_progress_bar(config, start_step, is_primary))
         pending: list = []
         step = start_step
         last_step = start_step if loop.stop_reason else config.num_train_steps
         window_start, window_steps = time.time(), 0
         for step in range(start_step + 1, last_step + 1):
-            rep_state, metrics = p_train(rep_state, {k: v[rows] for k, v in next(train_batches).items()}, rep_key)
+            rep_state, metrics = p_train(rep_state, next(train_batches), rep_key)
             pending.append(metrics)
             window_steps += 1
             progress.update(1)
