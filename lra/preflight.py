@@ -250,8 +250,9 @@ def table_row(task: str, attention: str, space: str, devices: int, dtype: str) -
 
 
 def _fits(peak: int) -> str:
-    sizes = [f"{g}" for g in TABLE_FITS if peak <= g * GIB]
-    return f"{sizes[0]}+ GiB" if sizes else f"> {TABLE_FITS[-1]} GiB"
+    """The smallest of :data:`TABLE_FITS` GiB that holds ``peak`` bytes."""
+    sizes = [g for g in TABLE_FITS if peak <= g * GIB]
+    return f"{sizes[0]} GiB" if sizes else f"none (> {TABLE_FITS[-1]} GiB)"
 
 
 def render_table(rows: list[dict]) -> str:
@@ -287,7 +288,8 @@ def write_table(out: Path, tasks, attentions, spaces, devices_list, dtypes) -> P
                         with open(store, "a") as handle:
                             handle.write(json.dumps(row) + "\n")
                         print(json.dumps(row), flush=True)
-    out.write_text(TABLE_HEADER.format(hardware=hardware(), count=len(rows)) + render_table(rows))
+    grid = len(TABLE_TASKS) * len(TABLE_ATTENTIONS) * len(TABLE_SPACES) * 2 * 2
+    out.write_text(TABLE_HEADER.format(hardware=hardware(), count=len(rows), grid=grid) + render_table(rows))
     return out
 
 
@@ -295,7 +297,11 @@ TABLE_HEADER = """# Preflight: memory and FLOPs of every task's paper config (co
 
 Written by `python -m lra.preflight --table results/preflight.md [--tasks ...] [--attentions ...]
 [--spaces ...] [--table_devices 1 8] [--dtypes float32 bfloat16]`; rows are kept in
-`results/preflight.jsonl` and a rerun compiles only the missing ones ({count} rows so far).
+`results/preflight.jsonl` and a rerun compiles only the missing ones: {count} of the {grid} rows of the
+full grid (5 tasks x 5 attentions x 5 spaces x 1/8 devices x float32/bfloat16) so far. On the
+2-core CPU shared with other jobs a paper-scale row took 5-15 minutes of compiling, so the rest is
+left to `python -m lra.preflight --table results/preflight.md` on a quieter machine (or a GPU
+host: the plan is then that backend's).
 
 Each row is the Table 6 config (`scale=paper`) of the task and variant, its train step (AdamW,
 dropout, the loop's `lra.steps.train_step`) compiled for one device at the per-device batch

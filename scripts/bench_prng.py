@@ -1,7 +1,8 @@
 """Dropout key implementations side by side: the real train step with threefry, rbg and unsafe_rbg
 keys (``config.prng_impl``) and without dropout, interleaved in one process.
 
-    python scripts/bench_prng.py [--task text] [--length 1024] [--batch 4] [--reps 3] [--out results/prng_cpu.md]
+    python scripts/bench_prng.py [--task text] [--length 1024] [--batch 4] [--reps 3] [--set KEY=VALUE] \\
+        [--out results/prng_cpu.md]
 
 Prints (and writes, with ``--out``) a markdown table: median step time, and its share of the
 no-dropout step (what generating the masks costs).
@@ -43,8 +44,12 @@ def main(argv=None) -> str:
     parser.add_argument("--batch", type=int, default=4)
     parser.add_argument("--reps", type=int, default=3)
     parser.add_argument("--out", default=None)
+    parser.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help="config override")
     args = parser.parse_args(argv)
     over = {"max_length": args.length, "batch_size": args.batch}
+    for item in args.set:
+        key, _, value = item.partition("=")
+        over[key] = value
     loads = LoadLog()
     cases = {name: compiled_case(args.task, over, name) for name in PRNG_IMPLS}
     cases["no dropout"] = compiled_case(args.task, {**over, "model.dropout": 0.0,

@@ -17,6 +17,8 @@ Parts, each under a time budget (a part that would start past ``--budget_s`` is 
    and cuDNN), eval forward at 4096 tokens in bf16: what ``impl=auto`` should pick on this GPU.
 6. 500 steps of the paper-scale ListOps run (generated data) for the Transformer and AdaWavSpA:
    steps/s from the training loop itself.
+7. dropout key implementations (``config.prng_impl``: threefry, rbg, unsafe_rbg, and no dropout)
+   side by side on the Text config's full-attention train step (``scripts/bench_prng.py``).
 
 Everything goes to ``--out`` (default ``results/bench_gpu.md``) with the hardware line first.
 ``--dry-run`` shrinks every shape (smoke configs, short sequences, a few steps) so the whole script
@@ -45,7 +47,7 @@ import jax.numpy as jnp  # noqa: E402
 
 PREFLIGHT_CONFIGS = (("text", "transformer", "float32"), ("text", "transformer", "bfloat16"),
                      ("listops", "transformer", "bfloat16"), ("listops", "transformer,ada", "bfloat16"))
-PARTS = ("matmul", "preflight", "table8", "efficiency", "impls", "listops")
+PARTS = ("matmul", "preflight", "table8", "efficiency", "impls", "listops", "prng")
 
 
 @dataclasses.dataclass
@@ -226,6 +228,15 @@ def part_listops(shapes: Shapes, workdir: Path) -> str:
             "ListOps; steps/s as the loop logs it, evaluation excluded).\n\n" + "\n".join(lines) + "\n")
 
 
+def part_prng(shapes: Shapes) -> str:
+    from scripts.bench_prng import main as bench_prng
+
+    argv = ["--length", str(shapes.table8_lengths[0]), "--batch", "4", "--reps", str(shapes.reps)]
+    if shapes.scale == "smoke":
+        argv += ["--set", "scale=smoke"]
+    return bench_prng(argv).split("\n", 2)[2]
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--dry-run", action="store_true", help="shrink every shape (CPU test of the script)")
@@ -278,6 +289,7 @@ def main(argv=None) -> int:
                 lambda: part_efficiency(shapes, peaks.get("bfloat16", float("nan"))))
         section("5. Full attention: ours vs the library kernels", lambda: part_attention_impls(shapes))
         section(f"6. ListOps, {shapes.train_steps} steps", lambda: part_listops(shapes, Path(scratch)))
+        section("7. Dropout key implementations", lambda: part_prng(shapes))
     sections.append(f"Total: {time.time() - start:.0f} s\n")
     Path(args.out).write_text("\n".join(sections))
     print(f"wrote {args.out}")

@@ -21,6 +21,6 @@ def test_device_check_dry_run_writes_every_part(tmp_path):
     assert done.returncode == 0, done.stderr[-3000:]
     text = out.read_text()
     for title in ("1. Matmul peak", "2. Preflight plan", "3. Table 8", "4. Efficiency", "5. Full attention",
-                  "6. ListOps, 4 steps", "Hardware: 1 x cpu"):
+                  "6. ListOps, 4 steps", "7. Dropout key implementations", "Hardware: 1 x cpu"):
         assert title in text, title
     assert "error:" not in text and "skipped" not in text, text
