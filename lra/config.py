@@ -27,6 +27,7 @@ from flax import traverse_util
 
 from lra.data import get_task
 from lra.data.pipeline import check_global_batch
+from lra.steps import DEFAULT_PRNG_IMPL, PRNG_IMPLS
 from wavspa_flax.attention import ATTENTIONS
 from wavspa_flax.config import default_model_config, validate_model_config
 from wavspa_flax.errors import ConfigError, UserError, did_you_mean
@@ -45,6 +46,8 @@ def base_config(task: str) -> ml_collections.ConfigDict:
     config.variant = ""            # the get_config argument (set by apply_variant), for summaries/tables
     config.scale = "paper"          # 'paper' (Table 6) | 'small' (CPU-sized) | 'smoke' (seconds): SCALES presets
     config.seed = 0
+    config.prng_impl = DEFAULT_PRNG_IMPL  # dropout/init keys: 'threefry' | 'rbg' | 'unsafe_rbg' (lra.steps.PRNG_IMPLS);
+                                    # a resumed run keeps the one it started with
     config.max_length = spec.default_max_length()
     # Optimisation: AdamW(b1=0.9, b2=0.98, eps=1e-9) as in the LRA / WavSpA train scripts.
     config.batch_size = 32          # global batch, split over all devices of all processes
@@ -71,6 +74,7 @@ def base_config(task: str) -> ml_collections.ConfigDict:
     config.progress_bar = True
     config.restart_from = ""        # a used workdir: '' resumes from the newest checkpoint; 'init' | 'best' |
                                     # '<step>' restart from scratch / the best state / that step (lra.restart)
+    config.prefetch_batches = 2     # train batches put on the devices ahead of their step (0: none)
     config.data = spec.data_config()
     config.model = default_model_config()
     return config
@@ -324,6 +328,9 @@ def validate(config: ml_collections.ConfigDict, num_devices: int = 1) -> None:
     if config.schedule not in SCHEDULES:
         raise ConfigError(f"config.schedule = {config.schedule!r} is not valid"
                           f"{did_you_mean(config.schedule, SCHEDULES)}; expected one of {SCHEDULES}")
+    if config.prng_impl not in PRNG_IMPLS:
+        raise ConfigError(f"config.prng_impl = {config.prng_impl!r} is not valid"
+                          f"{did_you_mean(config.prng_impl, PRNG_IMPLS)}; expected one of {tuple(PRNG_IMPLS)}")
     for key in ("batch_size", "num_train_steps", "eval_every", "checkpoint_every", "log_every", "keep_checkpoints"):
         if int(config[key]) <= 0:
             raise ConfigError(f"config.{key} = {config[key]} must be positive")

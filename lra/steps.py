@@ -74,30 +74,38 @@ def weighted_metrics(logits: jax.Array, targets: jax.Array, weights: jax.Array) 
     }
 
 
-# Counter-based "rbg" keys compile several times faster than the default threefry on CPU (dropout
-# draws dominate the compile time of small models) and are as reproducible.
-RNG_IMPL = "rbg"
+# The dropout (and init) key implementation is the config key ``prng_impl``. The names map to JAX's:
+# 'threefry' is JAX's default (threefry2x32: the same stream on every backend, splittable with
+# guarantees); 'rbg' draws its bits with the backend's random-bit generator keyed by threefry (its
+# streams differ from threefry's and across backends: XLA:CPU and GPU/TPU give different masks);
+# 'unsafe_rbg' also derives split/fold_in keys by that generator (cheapest; no guarantee that
+# folded-in streams are independent). All three are deterministic on one backend, so a resumed run
+# redraws exactly the masks it would have drawn.
+PRNG_IMPLS = {"threefry": "threefry2x32", "rbg": "rbg", "unsafe_rbg": "unsafe_rbg"}
+DEFAULT_PRNG_IMPL = "rbg"
+RNG_IMPL = PRNG_IMPLS[DEFAULT_PRNG_IMPL]
 
 
-def make_key(seed: int) -> jax.Array:
-    """A typed PRNG key of :data:`RNG_IMPL` (use it for init and dropout alike)."""
-    return jax.random.key(seed, impl=RNG_IMPL)
+def make_key(seed: int, prng_impl: str = DEFAULT_PRNG_IMPL) -> jax.Array:
+    """A typed PRNG key of the ``prng_impl`` named in :data:`PRNG_IMPLS` (init and dropout alike)."""
+    return jax.random.key(seed, impl=PRNG_IMPLS[prng_impl])
 
 
 def train_step(state: TrainState, batch: Batch, dropout_key_data: jax.Array,
-               accum_steps: int = 1) -> tuple[TrainState, dict]:
+               accum_steps: int = 1, prng_impl: str = DEFAULT_PRNG_IMPL) -> tuple[TrainState, dict]:
     """One AdamW step on this device's shard of the global batch; call it under :func:`data_parallel`.
 
-    ``dropout_key_data`` is ``jax.random.key_data`` of a :func:`make_key` key (raw uint32, so it
-    replicates like any array). It is folded with the step and the device index, so each device and
-    step draws its own dropout masks and a resumed run redraws exactly the masks it would have drawn.
+    ``dropout_key_data`` is ``jax.random.key_data`` of a :func:`make_key` key of ``prng_impl`` (raw
+    uint32: [2] for threefry, [4] for the rbg kinds, so it replicates like any array). It is folded
+    with the step and the device index, so each device and step draws its own dropout masks and a
+    resumed run redraws exactly the masks it would have drawn.
 
     ``accum_steps`` > 1 (gradient accumulation): the shard ``[b, ...]`` is split into ``accum_steps``
     micro-batches of ``b / accum_steps`` run one after another (``lax.scan``: activation memory of
     one micro-batch) whose gradients are summed before the one update, so the update equals that
     of the whole batch (each micro-batch's loss is divided by the global weight of the whole step).
     """
-    dropout_key = jax.random.wrap_key_data(dropout_key_data, impl=RNG_IMPL)
+    dropout_key = jax.random.wrap_key_data(dropout_key_data, impl=PRNG_IMPLS[prng_impl])
     key = jax.random.fold_in(jax.random.fold_in(dropout_key, state.step), lax.axis_index(AXIS))
     total_weight = jnp.maximum(lax.psum(jnp.sum(batch["weights"]), AXIS), 1e-9)
 

@@ -49,13 +49,14 @@ from lra import atomic, restart
 from lra import config as lra_config
 from lra.checkpoint import CheckpointStore
 from lra.data import get_task, load_dataset
+from lra.data.prefetch import device_batches
 from lra.metrics import MetricWriter, NullWriter
 from lra.optim import learning_rate_schedule, make_optimizer
 from lra.parent_watch import watch_parent
 from lra.paths import workdir_path
 from lra.preemption import PreemptionGuard
 from lra.provenance import hardware_description, software_versions
-from lra.steps import data_parallel, eval_step, make_key, replicate, train_step, unreplicate
+from lra.steps import DEFAULT_PRNG_IMPL, data_parallel, eval_step, make_key, replicate, train_step, unreplicate
 from lra.train.early_stopping import patience_steps, stops_early
 from lra.workdir_lock import WorkdirBusyError, WorkdirLock, create_workdir
 from wavspa_flax import build_model
@@ -245,15 +246,16 @@ def _train_and_evaluate(config, workdir, devices: list, stop_after_steps: int | 
     info = dataset.info
     model = build_model(config.model, vocab_size=info.vocab_size, num_classes=info.num_classes,
                         max_length=info.max_length, task_kind=info.kind)
-    init_key, dropout_key = jax.random.split(make_key(config.seed))
+    prng_impl = _recorded_prng_impl(config, workdir)
+    init_key, dropout_key = jax.random.split(make_key(config.seed, prng_impl))
     template = create_train_state(model, config, info, init_key)  # also the structure restores fill
     num_params = param_count(template.params)
     task = get_task(config.task)
     schedule = learning_rate_schedule(config)
     patience = patience_steps(config)
     index_buckets = task.index_buckets(config.data) if task.index_buckets else 0
-    p_train = data_parallel(functools.partial(train_step, accum_steps=config.grad_accum_steps), devices,
-                            donate_argnums=(0,))
+    p_train = data_parallel(functools.partial(train_step, accum_steps=config.grad_accum_steps,
+                                              prng_impl=prng_impl), devices, donate_argnums=(0,))
     p_eval = data_parallel(
         functools.partial(eval_step, apply_fn=model.apply, num_index_buckets=index_buckets), devices)
 
@@ -283,14 +285,16 @@ def _train_and_evaluate(config, workdir, devices: list, stop_after_steps: int | 
         # ------------------------------------------------------------ train
         rep_state = replicate(state, devices)
         rep_key = replicate(jax.random.key_data(dropout_key), devices)
-        train_batches = dataset.train_batches(config.batch_size, num_devices, config.seed, start_step=start_step)
+        train_batches = device_batches(
+            dataset.train_batches(config.batch_size, num_devices, config.seed, start_step=start_step),
+            devices, rows, config.prefetch_batches)
         progress = resources.enter_context(_progress_bar(config, start_step, is_primary))
         pending: list = []
         step = start_step
         last_step = start_step if loop.stop_reason else config.num_train_steps
         window_start, window_steps = time.time(), 0
         for step in range(start_step + 1, last_step + 1):
-            rep_state, metrics = p_train(rep_state, {k: v[rows] for k, v in next(train_batches).items()}, rep_key)
+            rep_state, metrics = p_train(rep_state, next(train_batches), rep_key)
             pending.append(metrics)
             window_steps += 1
             progress.update(1)
@@ -384,6 +388,19 @@ def _train_and_evaluate(config, workdir, devices: list, stop_after_steps: int | 
     log.info("done: test accuracy %.4f (best val %.4f at step %s); %s/summary.json",
              test["accuracy"], loop.best_val_accuracy or 0.0, loop.best_step, workdir)
     return RunResult(summary=summary, state=final_state)
+
+
+def _recorded_prng_impl(config, workdir) -> str:
+    """``config.prng_impl``, or the one recorded in ``workdir/config.json`` by the run being resumed
+    (its dropout stream continues only with the same implementation); the config is updated to it."""
+    recorded_file = workdir / "config.json"
+    if recorded_file.exists():
+        recorded = json.loads(recorded_file.read_text()).get("prng_impl", DEFAULT_PRNG_IMPL)
+        if recorded != config.prng_impl:
+            log.warning("resuming a run started with prng_impl=%r: keeping it (config asked for %r)",
+                        recorded, config.prng_impl)
+            config.prng_impl = recorded
+    return config.prng_impl
 
 
 def _load_dataset_once(config, is_primary: bool):

@@ -34,7 +34,7 @@ def _valid_rows(out, mask):
     return np.asarray(out)[mask]
 
 
-@pytest.mark.parametrize("impl,chunk", [("einsum", 0), ("chunked", 4), ("dot_product_attention", 0)])
+@pytest.mark.parametrize("impl,chunk", [("einsum", 0), ("chunked", 4), ("xla", 0)])
 def test_full_attention_equals_reference(qkv_mask, impl, chunk):
     q, k, v, mask = qkv_mask
     ref = masked_softmax_reference(q, k, v, mask[:, None, None, :])
