@@ -68,9 +68,9 @@ def test_resume_after_kill_equals_uninterrupted_run(listops_config, tmp_path, ca
     (0, 3),  # patience decides: step 3 is the first with 2 steps since the best (step 1)
 ])
 def test_early_stopping_after_min_steps_and_patience(listops_config, tmp_path, min_steps, stop):
-    # lr 0: validation never improves after the first evaluation (step 1).
+    # lr 1e-30 (0 is refused): the parameters do not move, so validation never improves after step 1.
     config = listops_config(**{
-        "num_train_steps": 20, "eval_every": 1, "checkpoint_every": 5, "learning_rate": 0.0,
+        "num_train_steps": 20, "eval_every": 1, "checkpoint_every": 5, "learning_rate": 1e-30,
         "min_steps": min_steps, "patience_fraction": 0.1,  # patience = 2 steps
     })
     summary = train_and_evaluate(config, tmp_path / "run").summary
