@@ -18,7 +18,7 @@ whenever attention dropout is active (a training step with ``attention_dropout >
 ``cudnn`` run ours instead (``einsum`` up to ``chunk_size`` queries, ``chunked`` above): the
 library kernels serve evaluation and dropout-free training. ``auto`` (default) picks per backend
 and shape: ours (``einsum`` up to ``chunk_size``, ``chunked`` above) on CPU and TPU, where the
-library's XLA path is the same computation (measured on CPU: ``results/attention_impl_cpu.md``);
+library's XLA path lowers to the same dot-softmax-dot (its CPU speed against ours is not measured yet);
 on GPU ``cudnn`` where its constraints hold and no dropout is active, else ours (the GPU choice is
 measured by ``scripts/device_check.py`` when a GPU is available).
 
