@@ -57,9 +57,6 @@ class ReproduceError(UserError):
     """A mistake in the reproduction command line (an unknown table, scale or name)."""
 
 
-
-# -- command line --------------------------------------------------------------------------------
-
 def parser() -> argparse.ArgumentParser:
     p = ArgumentParser(prog="python -m lra.reproduce", description=__doc__,
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
