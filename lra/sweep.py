@@ -59,6 +59,7 @@ from lra.experiments.sweep_files import (
     validate_runs,
 )
 
+# The sweep's Python API (scripts and tests import it from here; the code lives in lra.experiments).
 __all__ = ["BACKENDS", "MAX_NAME", "SEED_KEY", "Run", "SweepError", "aggregate", "check_folders", "execute",
            "expand_seeds", "finished", "load_entries", "load_sweep", "main", "parse_literal", "render", "run",
            "run_local", "run_runs", "write_results"]
