@@ -34,10 +34,12 @@ from pathlib import Path
 from typing import Any
 
 from lra import atomic
-from lra import sweep as sweep_lib
 from lra.cli import run_main
 from lra.experiments import listops_rules, run_records
-from lra.reproduce import REPO, reference_scratch, run_result
+from lra.experiments.run_results import run_result
+from lra.experiments.runs import Run
+from lra.experiments.sweep_files import expand_seeds, load_entries
+from lra.experiments.table_cells import REPO, reference_scratch
 from wavspa_flax.errors import UserError
 
 SWEEP = REPO / "configs" / "sweeps" / "listops_regimes.py"
@@ -65,12 +67,12 @@ def regime_cells(scale: str, seeds: int) -> list[dict]:
     arg = "smoke" if scale == "smoke" else None
     spec = f"{SWEEP}:{arg}" if arg else str(SWEEP)
     cells: dict[tuple, dict] = {}
-    for entry in sweep_lib.load_entries(spec):
+    for entry in load_entries(spec):
         overrides = entry.get("overrides") or {}
         labels = {**model_labels(entry["config"]), "max_tokens": int(overrides["data.max_tokens"]),
                   "max_depth": int(overrides["data.max_depth"])}
         cell = cells.setdefault(tuple(labels.values()), {"labels": labels, "runs": []})
-        cell["runs"] += sweep_lib.expand_seeds([sweep_lib.Run.make(entry["config"], overrides)], seeds)
+        cell["runs"] += expand_seeds([Run.make(entry["config"], overrides)], seeds)
     return list(cells.values())
 
 
@@ -137,7 +139,7 @@ def regime_references(cells: Sequence[Mapping], root: Path, bases: Sequence[str]
     return references
 
 
-def _planned_data(run: sweep_lib.Run) -> dict:
+def _planned_data(run: Run) -> dict:
     """``config.data`` (a dict) that ``run`` will train on."""
     from lra.config import load_config
 

@@ -205,7 +205,7 @@ def main(argv: Sequence[str] | None = None, out=None) -> int:
     folder = args.folder
     if folder is None:
         from lra.config import load_config
-        from lra.sweep import parse_literal
+        from lra.experiments.sweep_files import parse_literal
 
         overrides = {"scale": args.scale, "data.source": "generate"}
         overrides.update({k: parse_literal(v) for k, _, v in (s.partition("=") for s in args.overrides)})

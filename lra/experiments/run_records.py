@@ -61,7 +61,7 @@ def curve(records: Sequence[Mapping]) -> list[dict[str, Any]]:
 def run_record(labels: Mapping[str, Any], overrides: str, folder: Path, summary: Mapping[str, Any],
                replay: Mapping[str, Any] | None) -> dict[str, Any]:
     """One row of ``_runs.csv``: a finished run's ``summary.json`` and its A.4 ``replay``
-    (:func:`lra.reproduce.replay_early_stopping`; None when the run tracked no test accuracy)."""
+    (:func:`lra.experiments.run_results.replay_early_stopping`; None when the run tracked no test accuracy)."""
     val = {row["step"]: row["val_accuracy"] for row in curve(read_metrics(folder))}
     replay = replay or {}
     return {

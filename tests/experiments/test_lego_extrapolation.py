@@ -1,7 +1,7 @@
 """The LEGO extrapolation sweep resolves to the settings its docstring names; its table and plot."""
 from lra import sweep as sweep_lib
 from lra.config import load_config
-from lra.reproduce import write_lego
+from lra.experiments.lego_plots import write_lego
 
 from ..train.conftest import REPO
 

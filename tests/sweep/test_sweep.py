@@ -23,6 +23,7 @@ from ml_collections import config_flags
 
 from lra import sweep
 from lra.config import load_config
+from lra.experiments import backends
 
 REPO = Path(__file__).resolve().parents[2]
 SWEEP = "tests/sweep/tiny_sweep.py"
@@ -115,7 +116,7 @@ def test_rerun_skips_finished_runs_without_starting_a_job(env, local_sweep, monk
     def no_job(*args, **kwargs):
         raise AssertionError(f"a job was started: {args}")
 
-    monkeypatch.setattr(sweep, "execute", no_job)
+    monkeypatch.setattr(backends, "execute", no_job)
     code, output = run_sweep(f"--sweep={SWEEP}:all", f"--root={root}", "--seeds=2", *env.shared)
     assert code == 0 and "4 runs: 0 to run, 4 already finished" in output
     assert before == {f: (root / f / "summary.json").stat().st_mtime_ns for f in folders([0, 1])}
@@ -203,7 +204,7 @@ def test_aggregate_matches_the_summaries(env, local_sweep):
 # -- mistakes --------------------------------------------------------------------------------------
 
 def test_mistakes_end_in_one_line_before_any_job(env, tmp_path, monkeypatch, capsys):
-    monkeypatch.setattr(sweep, "execute", lambda *a, **k: pytest.fail("a job was started"))
+    monkeypatch.setattr(backends, "execute", lambda *a, **k: pytest.fail("a job was started"))
     bad = tmp_path / "bad.py"
     bad.write_text("def get_sweep(arg=None):\n"
                    "    return [{'config': 'configs/listops.py:transformer', 'overrides': {'model.num_layer': 2}}]\n")

@@ -1,9 +1,9 @@
-"""``lra.reproduce.replay_early_stopping`` (A.4 on a logged run) on hand-made validation curves
+"""``lra.experiments.run_results.replay_early_stopping`` (A.4 on a logged run) on hand-made validation curves
 with ties: an equal accuracy is not an improvement, so patience counts from the first best."""
 
 from __future__ import annotations
 
-from lra.reproduce import replay_early_stopping
+from lra.experiments.run_results import replay_early_stopping
 
 
 def _records(val: dict[int, float]) -> list[dict]:

@@ -12,8 +12,9 @@ import sys
 import numpy as np
 import pytest
 
+from lra.experiments.run_results import replay_early_stopping
+from lra.experiments.tables import table_rows
 from lra.metrics import read_metrics
-from lra.reproduce import replay_early_stopping, table_rows
 
 from .conftest import REPO, subprocess_env
 
