@@ -107,7 +107,7 @@ def _with(config, **dotted):
 
 def one_device_inputs(config, batch: int):
     """(model, train state, a random batch ``[1, batch, ...]``, the replicated dropout key)."""
-    from lra.bench import random_batch
+    from lra.bench.models import random_batch
     from lra.data import task_info
     from lra.steps import make_key, replicate
     from lra.train import create_train_state

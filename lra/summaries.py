@@ -52,3 +52,13 @@ def read(workdir: str | os.PathLike) -> tuple[dict | None, str | None]:
 def load(workdir: str | os.PathLike) -> dict | None:
     """The valid summary of ``workdir``, or None (none, or damaged)."""
     return read(workdir)[0]
+
+
+SWEEP_JOB_ENV = "WAVSPA_SWEEP_JOB"  # set by the sweep's backends for the jobs they start
+
+
+def finished_before_this_sweep_job(workdir: str | os.PathLike) -> bool:
+    """True in a job a sweep started (``WAVSPA_SWEEP_JOB``) whose workdir already holds a valid
+    summary: another sweep's job finished the run between this sweep's check and this job's lock.
+    Call it holding the workdir lock; the job then ends without training or re-testing."""
+    return bool(os.environ.get(SWEEP_JOB_ENV)) and load(workdir) is not None

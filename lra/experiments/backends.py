@@ -22,6 +22,7 @@ BACKENDS = ("local", "ray", "commands")
 BUSY_MARK = " is in use by "  # lra.workdir_lock.BUSY_MARK: the job found its workdir held by another run
 PARENT_ENV = "WAVSPA_PARENT_PID"  # lra.parent_watch.PARENT_ENV: the job ends when this process does
 ERROR_FILE_ENV = "WAVSPA_ERROR_FILE"  # lra.cli.ERROR_FILE_ENV: where the job writes its error line
+SWEEP_JOB_ENV = "WAVSPA_SWEEP_JOB"  # lra.summaries.SWEEP_JOB_ENV: a finished run found under the lock ends the job
 
 
 def execute(argv: Sequence[str], cwd: str, workdir: str) -> tuple[int, str, float]:
@@ -40,7 +41,7 @@ def execute(argv: Sequence[str], cwd: str, workdir: str) -> tuple[int, str, floa
     command = [sys.executable, *argv]
     handle, error_path = tempfile.mkstemp(prefix="wavspa-job-", suffix=".err")
     os.close(handle)
-    env = dict(os.environ, **{PARENT_ENV: str(os.getpid()), ERROR_FILE_ENV: error_path})
+    env = dict(os.environ, **{PARENT_ENV: str(os.getpid()), ERROR_FILE_ENV: error_path, SWEEP_JOB_ENV: "1"})
     try:
         with open(log_path, "a", encoding="utf-8") as log:
             offset = log.tell()

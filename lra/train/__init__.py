@@ -45,7 +45,7 @@ import ml_collections
 import numpy as np
 from flax.training.train_state import TrainState
 
-from lra import atomic, restart
+from lra import atomic, restart, summaries
 from lra import config as lra_config
 from lra.checkpoint import CheckpointStore
 from lra.data import get_task, load_dataset
@@ -71,6 +71,10 @@ class NonFiniteLossError(UserError, FloatingPointError):
 
 class DiskFullError(UserError, OSError):
     """No space left while writing the workdir; the checkpoints already written are intact."""
+
+
+class RunFinishedElsewhere(Exception):
+    """A sweep's job found its run finished by another sweep's job once it held the workdir lock."""
 
 
 @dataclasses.dataclass
@@ -188,6 +192,8 @@ def train_and_evaluate(
     create_workdir(workdir)
     watch_parent()
     with _workdir_lock(workdir):
+        if summaries.finished_before_this_sweep_job(workdir):
+            raise RunFinishedElsewhere(f"{workdir} was finished by another process meanwhile: nothing to do")
         try:
             return _train_and_evaluate(config, workdir, devices, stop_after_steps)
         except NonFiniteLossError as error:

@@ -85,6 +85,9 @@ def main(argv: list[str]) -> None:
         config = load_config(config_flags.get_config_filename(FLAGS["config"]),
                              config_flags.get_override_values(FLAGS["config"]), source="the command line")
         result = lra.train.train_and_evaluate(config, FLAGS.workdir)
+    except lra.train.RunFinishedElsewhere as finished:
+        print(finished)
+        return
     except UserError as error:
         fail(str(error), error)
     import jax

@@ -1,7 +1,8 @@
 """``python -m tests.sweep.fake_train --config=... --workdir=W``: a stand-in for ``lra.train`` that
 costs no JAX: it takes W's lock as ``lra.train`` does (a busy workdir ends in the same one-line
-error), watches its parent as ``lra.train`` does, records the attempt in ``W/attempts.txt``,
-"trains" for ``FAKE_TRAIN_SECONDS`` (default 3) and writes a valid ``summary.json``."""
+error), watches its parent as ``lra.train`` does, ends at once if another sweep's job finished W
+meanwhile (as ``lra.train`` does), records the attempt in ``W/attempts.txt``, "trains" for
+``FAKE_TRAIN_SECONDS`` (default 3) and writes a valid ``summary.json``."""
 
 import json
 import os
@@ -11,6 +12,7 @@ import time
 from lra import atomic
 from lra.cli import run_main
 from lra.parent_watch import watch_parent
+from lra.summaries import finished_before_this_sweep_job
 from lra.workdir_lock import WorkdirLock, create_workdir
 
 
@@ -19,6 +21,8 @@ def main() -> int:
     create_workdir(workdir)
     watch_parent()
     with WorkdirLock(workdir):
+        if finished_before_this_sweep_job(workdir):  # as lra.train: another sweep's job finished it
+            return 0
         with open(os.path.join(workdir, "attempts.txt"), "a") as attempts:
             attempts.write(f"{os.getpid()}\n")
         time.sleep(float(os.environ.get("FAKE_TRAIN_SECONDS", "3")))

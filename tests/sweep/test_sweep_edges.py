@@ -171,3 +171,17 @@ def test_a_run_whose_workdir_is_held_is_skipped_without_starting_a_job(tmp_path)
     assert started == [] and outcomes[0].elsewhere and outcomes[0].ok
     assert f"skipped, another process trains it (pid {os.getpid()} on host" in out.getvalue()
     assert sweep._report(outcomes, 0, out) == 0
+
+
+def test_a_sweep_job_ends_when_its_run_was_finished_meanwhile(tmp_path, monkeypatch):
+    """Under the lock, a sweep's job (``WAVSPA_SWEEP_JOB``) whose workdir has a valid summary ends;
+    a damaged summary or a job not started by a sweep goes on."""
+    from lra.summaries import SWEEP_JOB_ENV, finished_before_this_sweep_job
+
+    (tmp_path / "summary.json").write_text(json.dumps({"test_accuracy": 0.5, "steps_completed": 4}))
+    monkeypatch.delenv(SWEEP_JOB_ENV, raising=False)
+    assert not finished_before_this_sweep_job(tmp_path)
+    monkeypatch.setenv(SWEEP_JOB_ENV, "1")
+    assert finished_before_this_sweep_job(tmp_path)
+    (tmp_path / "summary.json").write_text('{"test_accuracy": ')
+    assert not finished_before_this_sweep_job(tmp_path)

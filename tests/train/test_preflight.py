@@ -11,7 +11,7 @@ import jax
 import pytest
 
 from lra import preflight
-from lra.bench import random_batch
+from lra.bench.models import random_batch
 from lra.data import task_info
 from lra.steps import AXIS, make_key, replicate, train_step
 from lra.train import create_train_state
