@@ -153,6 +153,22 @@ def _ignore_closed_loop_callbacks() -> None:
 
     hook._wavspa_filter = True
     sys.unraisablehook = hook
+    asyncio_log = logging.getLogger("asyncio")
+    if not any(isinstance(f, _AbandonedReadFilter) for f in asyncio_log.filters):
+        asyncio_log.addFilter(_AbandonedReadFilter())
+
+
+class _AbandonedReadFilter(logging.Filter):
+    """Drops asyncio's "Task/Future exception was never retrieved" for the tensorstore reads a
+    failed restore abandoned (garbage-collected later, so logged after the restore has returned);
+    any other asyncio log passes."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        text = str(record.msg)
+        if not text.startswith(("Task exception was never retrieved", "Future exception was never retrieved")):
+            return True
+        exc = record.exc_info[1] if record.exc_info else None
+        return not any(word in text + str(exc) for word in ("tensorstore", "kvstore", "async_deserialize", "OCDBT"))
 
 
 def _move_tree(source: epath.Path, target: epath.Path) -> None:
