@@ -39,7 +39,7 @@ from lra.experiments import listops_rules, run_records
 from lra.experiments.run_results import run_result
 from lra.experiments.runs import Run
 from lra.experiments.sweep_files import expand_seeds, load_entries
-from lra.experiments.table_cells import REPO, reference_scratch
+from lra.experiments.table_cells import REPO, reference_scratch, run_file_rows
 from wavspa_flax.errors import UserError
 
 SWEEP = REPO / "configs" / "sweeps" / "listops_regimes.py"
@@ -255,19 +255,8 @@ def write_map(cells: Sequence[dict], root: Path, out: Path, scale: str, command:
               references: Mapping[tuple, dict | None]) -> list[Path]:
     out.mkdir(parents=True, exist_ok=True)
     rows = [cell_row(c, root, references.get(tuple(c["labels"][k] for k in REGIME_COLUMNS))) for c in cells]
-    runs, curves = [], []
-    wall = 0.0
-    for cell in cells:
-        for run in cell["runs"]:
-            result = run_result(run, root)
-            if result is None:
-                continue
-            folder = run.workdir(root)
-            wall += result["summary"].get("wall_seconds", 0.0)
-            runs.append(run_records.run_record(cell["labels"], run.without_seed().describe(), folder,
-                                               result["summary"], result["early_stopping"]))
-            curves += run_records.curve_records({**cell["labels"], "model": model_name(cell["labels"])},
-                                                folder, run.seed)
+    runs, curves = run_file_rows(cells, root, lambda labels: {**labels, "model": model_name(labels)})
+    wall = sum(r["wall_seconds"] or 0.0 for r in runs)
     stem = out / f"listops_regimes_{scale}"
     paths = [stem.with_suffix(".md"), stem.with_suffix(".csv")]
     atomic.write_text(paths[0], markdown(rows, scale, command, wall / 3600))

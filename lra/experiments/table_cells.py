@@ -4,7 +4,7 @@ data is on this machine, the rows of every finished run, and the ListOps referen
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -57,9 +57,10 @@ def _missing_data(run: Run, shared: Sequence[str]) -> str | None:
     return None
 
 
-def run_file_rows(cells: Sequence[dict], root: Path) -> tuple[list[dict], list[dict]]:
+def run_file_rows(cells: Sequence[dict], root: Path,
+                  curve_labels: Callable[[dict], dict] = dict) -> tuple[list[dict], list[dict]]:
     """The rows of ``_runs.csv`` and ``_curves.csv`` (:mod:`lra.experiments.run_records`) of every
-    finished run of ``cells``."""
+    finished run of ``cells``; ``curve_labels(cell labels)`` labels its curve rows."""
     runs, curves = [], []
     for cell in cells:
         for run in cell["runs"]:
@@ -69,7 +70,7 @@ def run_file_rows(cells: Sequence[dict], root: Path) -> tuple[list[dict], list[d
             folder = run.workdir(root)
             runs.append(run_records.run_record(cell["labels"], run.without_seed().describe(), folder,
                                                result["summary"], result["early_stopping"]))
-            curves += run_records.curve_records(cell["labels"], folder, run.seed)
+            curves += run_records.curve_records(curve_labels(cell["labels"]), folder, run.seed)
     return runs, curves
 
 
