@@ -361,6 +361,15 @@ def _cosine_rows(u: list, v: list) -> np.ndarray:
     return num / np.maximum(den, EPS)
 
 
+def _map_pair(maps, maps_scaled) -> tuple[np.ndarray, np.ndarray]:
+    """``maps [..., n, n]`` and ``maps_scaled [..., m, m]`` as float64, checked to share their leading shape."""
+    maps = np.asarray(maps, np.float64)
+    maps_scaled = np.asarray(maps_scaled, np.float64)
+    if maps.shape[:-2] != maps_scaled.shape[:-2]:
+        raise ValueError(f"leading shapes differ: {maps.shape} vs {maps_scaled.shape}")
+    return maps, maps_scaled
+
+
 def scale_sensitivity(maps, maps_scaled, how: str = "uniform", wavelet="db2",
                       level: int | None = None, mode: str = "symmetric", index=None) -> np.ndarray:
     """Scale sensitivity ``S(alpha) = 1 - cos(W(x), W(x_alpha))`` of each map (eq. 10), the context
@@ -386,11 +395,8 @@ def scale_sensitivity(maps, maps_scaled, how: str = "uniform", wavelet="db2",
     Returns:
       ``[...]`` per map.
     """
-    maps = np.asarray(maps, np.float64)
-    maps_scaled = np.asarray(maps_scaled, np.float64)
+    maps, maps_scaled = _map_pair(maps, maps_scaled)
     n, m = maps.shape[-1], maps_scaled.shape[-1]
-    if maps.shape[:-2] != maps_scaled.shape[:-2]:
-        raise ValueError(f"leading shapes differ: {maps.shape} vs {maps_scaled.shape}")
     if index is None:
         idx = sample_indices(n, m=m, how=how)
     else:
@@ -437,11 +443,8 @@ def dyadic_scale_sensitivity(maps, maps_scaled, how: str = "uniform", wavelet="d
     Returns:
       ``[...]`` per map.
     """
-    maps = np.asarray(maps, np.float64)
-    maps_scaled = np.asarray(maps_scaled, np.float64)
+    maps, maps_scaled = _map_pair(maps, maps_scaled)
     n, m = maps.shape[-1], maps_scaled.shape[-1]
-    if maps.shape[:-2] != maps_scaled.shape[:-2]:
-        raise ValueError(f"leading shapes differ: {maps.shape} vs {maps_scaled.shape}")
     shift = dyadic_shift(n, m)
     if shift is None:
         raise ValueError(f"the dyadic reading needs m ~ n / 2**s (alpha a power of 1/2); got n={n}, m={m}")
