@@ -36,6 +36,7 @@ def reference_peak(config, devices: list, accum_steps: int = 1) -> int:
             - stats.alias_size_in_bytes)
 
 
+@pytest.mark.slow
 def test_peak_per_device_agrees_with_the_data_parallel_executable(tmp_path):
     config = smoke_config("listops", tmp_path, batch_size=8)
     devices = jax.local_devices()[:2]
@@ -61,6 +62,7 @@ def test_the_suggested_accumulation_brings_the_peak_under_the_limit(tmp_path):
     assert memory.peak == pytest.approx(peaks[4], rel=0.02) and memory.peak <= limit
 
 
+@pytest.mark.slow
 def test_flops_count_the_chunked_loop_in_full(tmp_path):
     base = dict(batch_size=2, max_length=128)
     chunked = smoke_config("listops", tmp_path, **base, **{"model.attention.chunk_size": 32})
@@ -79,14 +81,20 @@ def test_memory_sizes_parse():
     assert preflight.parse_bytes("512") == 512
 
 
-def test_command_prints_the_plan_and_bad_input_is_one_error_line(tmp_path):
-    common = [sys.executable, "-m", "lra.preflight", "--config=configs/listops.py:transformer",
-              "--config.scale=smoke"]
-    ok = subprocess.run(common + ["--device_memory=1GiB", "--peak_tflops=100"], cwd=REPO, env=subprocess_env(
+_COMMAND = [sys.executable, "-m", "lra.preflight", "--config=configs/listops.py:transformer",
+            "--config.scale=smoke"]
+
+
+@pytest.mark.slow
+def test_command_prints_the_plan(tmp_path):
+    ok = subprocess.run(_COMMAND + ["--device_memory=1GiB", "--peak_tflops=100"], cwd=REPO, env=subprocess_env(
         PYTHONPATH=str(REPO)), capture_output=True, text=True, timeout=600)
     assert ok.returncode == 0, ok.stderr[-2000:]
     assert "parameters:" in ok.stdout and "fits 1 GiB: yes" in ok.stdout and "step time >=" in ok.stdout
-    bad = subprocess.run(common + ["--device_memory=lots"], cwd=REPO, env=subprocess_env(PYTHONPATH=str(REPO)),
+
+
+def test_bad_input_is_one_error_line(tmp_path):
+    bad = subprocess.run(_COMMAND + ["--device_memory=lots"], cwd=REPO, env=subprocess_env(PYTHONPATH=str(REPO)),
                          capture_output=True, text=True, timeout=600)
     assert bad.returncode == 1 and bad.stderr.strip().splitlines() == [
         "error: --device_memory='lots': expected a size such as 40GiB, 16GB or 80G"]

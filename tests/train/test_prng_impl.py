@@ -19,8 +19,10 @@ from .conftest import assert_resumed_equals_uninterrupted
 OTHER = {"threefry": "unsafe_rbg", "rbg": "threefry", "unsafe_rbg": "rbg"}
 
 
-@pytest.mark.parametrize("prng_impl", [pytest.param(name, marks=[] if name == "rbg" else [pytest.mark.slow])
-                                       for name in PRNG_IMPLS])
+# Slow tier: the everyday tier's resume test (test_train_loop.py) resumes the default implementation
+# with another one asked for.
+@pytest.mark.slow
+@pytest.mark.parametrize("prng_impl", PRNG_IMPLS)
 def test_resume_keeps_the_recorded_implementation_and_is_exact(listops_config, tmp_path, prng_impl):
     settings = {"num_train_steps": 4, "eval_every": 2, "checkpoint_every": 2, "prng_impl": prng_impl}
     full = train_and_evaluate(listops_config(**settings), tmp_path / "full")
