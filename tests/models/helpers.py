@@ -7,16 +7,6 @@ import numpy as np
 
 from wavspa_flax import default_model_config
 
-# XLA:CPU compile options for test programs: test arrays are tiny, so the optimising LLVM backend,
-# not the run, is most of a test's time (level 0 compiles about 2x faster; numerics differ by
-# float rounding only).
-FAST_COMPILE = {"xla_backend_optimization_level": 0}
-
-
-def fast_jit(fn, **jit_kwargs):
-    """``jax.jit(fn, **jit_kwargs)`` compiled with :data:`FAST_COMPILE`."""
-    return jax.jit(fn, compiler_options=FAST_COMPILE, **jit_kwargs)
-
 
 def key(seed: int = 0):
     """A typed 'rbg' key: cheap to compile on CPU (threefry dropout masks compile slowly)."""

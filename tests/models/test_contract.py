@@ -23,7 +23,7 @@ import numpy as np
 import pytest
 
 from lra.config import load_config
-from tests.models.helpers import fast_jit, key, length_mask, tiny_config
+from tests.models.helpers import key, length_mask, tiny_config
 from wavspa_flax.attention import ATTENTIONS, MultiHeadAttention, attention_factory
 from wavspa_flax.attention.base import zero_masked
 from wavspa_flax.errors import ConfigError
@@ -61,7 +61,7 @@ def check_module_contract(module, width: int) -> None:
         outs = module.apply(p, x, mask), module.apply(p, other, mask), module.apply(p, x, None)
         return outs, jax.grad(loss, argnums=(0, 1))(p, x), jax.grad(loss, argnums=(0, 1))(p, zero_rows)
 
-    (out, out_other, unmasked), *grads = fast_jit(everything)(key(), x, other, zero_rows)
+    (out, out_other, unmasked), *grads = jax.jit(everything)(key(), x, other, zero_rows)
     out = np.asarray(out)
     assert out.shape == x.shape and out.dtype == np.float32
     assert np.isfinite(out).all()
@@ -81,9 +81,9 @@ def check_bfloat16(factory: ModuleFactory, width: int) -> None:
     """With ``dtype=bfloat16`` the output is bfloat16 and finite (the parameters stay float32)."""
     module = factory(dtype=jnp.bfloat16)
     x, _, mask, _ = _inputs(width)
-    params = fast_jit(module.init)(key(), x, mask)
+    params = jax.jit(module.init)(key(), x, mask)
     assert all(p.dtype == jnp.float32 for p in jax.tree.leaves(params))
-    out = fast_jit(module.apply)(params, jnp.asarray(x, jnp.bfloat16), mask)
+    out = jax.jit(module.apply)(params, jnp.asarray(x, jnp.bfloat16), mask)
     assert out.dtype == jnp.bfloat16 and np.isfinite(np.asarray(out, np.float32)).all()
 
 
