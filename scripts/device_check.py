@@ -21,8 +21,9 @@ Parts, each under a time budget (a part that would start past ``--budget_s`` is 
    side by side on the Text config's full-attention train step (``scripts/bench_prng.py``).
 
 Everything goes to ``--out`` (default ``results/bench_gpu.md``) with the hardware line first.
-``--dry-run`` shrinks every shape (smoke configs, short sequences, a few steps) so the whole script
-runs on a CPU in a few minutes: that is how it is tested.
+``--dry-run`` shrinks every shape (smoke configs, short sequences, a few steps, one variant or config
+where a part loops over several) so the whole script runs on a CPU in a few minutes: that is how it
+is tested.
 """
 
 from __future__ import annotations
@@ -57,6 +58,7 @@ class Shapes:
     scale: str
     matmul: int
     table8_lengths: tuple
+    table8_dtypes: tuple
     table8_tokens: int
     table8_attentions: tuple
     efficiency_lengths: tuple
@@ -64,13 +66,21 @@ class Shapes:
     reps: int
     preflight_configs: int
     train_steps: int
+    train_variants: tuple
     train_overrides: dict
 
 
-REAL = Shapes("paper", 8192, (2048, 4096), 8192, ("transformer",), (1024, 2048), 4096, 5, len(PREFLIGHT_CONFIGS), 500,
-              {"num_eval_batches": 8})
-DRY = Shapes("smoke", 256, (64,), 128, ("transformer",), (64,), 128, 1, 1, 4,
-             {"data.num_train": 64, "data.num_val": 16, "data.num_test": 16})
+REAL = Shapes(scale="paper", matmul=8192, table8_lengths=(2048, 4096), table8_dtypes=("float32", "bfloat16"),
+              table8_tokens=8192, table8_attentions=("transformer",), efficiency_lengths=(1024, 2048),
+              impl_length=4096, reps=5, preflight_configs=len(PREFLIGHT_CONFIGS), train_steps=500,
+              train_variants=("transformer", "transformer,ada"), train_overrides={"num_eval_batches": 8})
+# The dry run takes every code path once at the least compile work: Table 8 in float32 only (XLA:CPU
+# compiles bfloat16 about 2x slower; part 4 runs a bfloat16 train step), for one attention with only
+# its fixed space (2 variants, not the Transformer's 5), one preflight config, one ListOps run.
+DRY = Shapes(scale="smoke", matmul=256, table8_lengths=(64,), table8_dtypes=("float32",), table8_tokens=128,
+             table8_attentions=("linformer",), efficiency_lengths=(64,), impl_length=128, reps=1, preflight_configs=1,
+             train_steps=4, train_variants=("transformer",),
+             train_overrides={"data.num_train": 64, "data.num_val": 16, "data.num_test": 16})
 
 
 def hardware_line() -> str:
@@ -122,7 +132,7 @@ def measure_one_config(task: str, variant: str, dtype: str, scale: str) -> dict:
 def part_preflight(shapes: Shapes) -> str:
     lines = ["| config | dtype | batch | plan peak GiB | measured peak GiB | measured / plan | GFLOP/step |",
              "|---|---|---|---|---|---|---|"]
-    for task, variant, dtype in PREFLIGHT_CONFIGS[-shapes.preflight_configs:]:
+    for task, variant, dtype in PREFLIGHT_CONFIGS[:shapes.preflight_configs]:
         out = subprocess.run([sys.executable, __file__, "--one", task, variant, dtype, shapes.scale],
                              capture_output=True, text=True, cwd=REPO, env={**os.environ, "PYTHONPATH": str(REPO)})
         rows = [line for line in out.stdout.splitlines() if line.startswith("{")]
@@ -151,7 +161,7 @@ def part_table8(shapes: Shapes) -> str:
     from lra.bench.cli import SUITES
 
     texts = []
-    for dtype in ("float32", "bfloat16"):
+    for dtype in shapes.table8_dtypes:
         over = {"model.dtype": dtype, **({"scale": "smoke"} if shapes.scale == "smoke" else {})}
         args = _suite_args(overrides=over, lengths=list(shapes.table8_lengths), reps=shapes.reps,
                            tokens=shapes.table8_tokens, attentions=list(shapes.table8_attentions))
@@ -207,7 +217,7 @@ def part_attention_impls(shapes: Shapes) -> str:
 
 def part_listops(shapes: Shapes, workdir: Path) -> str:
     lines = ["| variant | steps | steps/s (loop's last window) | wall s | test accuracy |", "|---|---|---|---|---|"]
-    for variant in ("transformer", "transformer,ada"):
+    for variant in shapes.train_variants:
         run_dir = workdir / variant.replace(",", "_")
         overrides = {"scale": shapes.scale, "data.source": "generate", "data.dir": str(workdir / "data"),
                      "num_train_steps": shapes.train_steps, "eval_every": shapes.train_steps,

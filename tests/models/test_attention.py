@@ -65,16 +65,20 @@ def test_full_attention_gradient_equals_autodiff_of_the_plain_softmax(qkv_mask, 
     rng = jax.random.PRNGKey(7) if rate else None
     cotangent = jax.random.normal(jax.random.PRNGKey(8), q.shape)
 
-    def loss(q, k, v):  # not jitted: the kernels look the softmax up when traced
+    def loss(q, k, v):
         if impl == "chunked":
             out = full_attention._chunked(q, k, v, mask, rate, rng, chunk)
         else:
             out = full_attention._block(q, k, v, mask, rate, rng)
         return jnp.sum(out * cotangent)
 
-    got = jax.grad(loss, argnums=(0, 1, 2))(q, k, v)
+    def gradients():
+        """A new jitted function per call: the kernels look the softmax up when traced."""
+        return jax.jit(lambda *a: jax.grad(loss, argnums=(0, 1, 2))(*a))(q, k, v)
+
+    got = gradients()
     with _autodiff_softmax():
-        expected = jax.grad(loss, argnums=(0, 1, 2))(q, k, v)
+        expected = gradients()
     for g, e in zip(got, expected):
         np.testing.assert_allclose(np.asarray(g), np.asarray(e), rtol=1e-5, atol=1e-6)
     assert float(jnp.max(jnp.abs(got[1]))) > 0
