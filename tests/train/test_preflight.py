@@ -93,6 +93,7 @@ def test_command_prints_the_plan(tmp_path):
     assert "parameters:" in ok.stdout and "fits 1 GiB: yes" in ok.stdout and "step time >=" in ok.stdout
 
 
+@pytest.mark.slow  # a subprocess; the one-line error path itself: tests/test_cli.py
 def test_bad_input_is_one_error_line(tmp_path):
     bad = subprocess.run(_COMMAND + ["--device_memory=lots"], cwd=REPO, env=subprocess_env(PYTHONPATH=str(REPO)),
                          capture_output=True, text=True, timeout=600)

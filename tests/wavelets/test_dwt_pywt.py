@@ -59,6 +59,8 @@ def test_wavedec_waverec_match_pywt_for_every_wavelet(length):
     assert [c.shape[1] for c in coeffs] == wl.coefficient_lengths(n, length, len(coeffs) - 1, mode)
 
 
+# Slow tier: the everyday tier checks every family up to L = 40 above.
+@pytest.mark.slow
 @pytest.mark.parametrize("length", sorted(LONG))
 def test_long_filters_reconstruct_perfectly(length):
     """Long filters: level-1 coefficients and waverec(wavedec(x)) == x; dmey exempt (inexact)."""
