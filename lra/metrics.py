@@ -5,7 +5,9 @@ append, so there ``metrics.jsonl`` is rewritten whole (earlier attempts' records
 every record; TensorBoard event files go through tensorboardX's own ``gs://`` and ``s3://``
 writers (google-cloud-storage, boto3); for any other URI scheme TensorBoard is switched off with
 a warning rather than written somewhere else. tensorboardX is imported at the first TensorBoard
-write (its event writer tries to import those cloud SDKs when they are installed).
+write; its record writer imports those cloud SDKs whenever they are installed (0.5 s for
+google-cloud-storage), so for a local directory they are hidden during that import
+(:func:`summary_writer_class`) and a bucket directory imports them.
 
 TensorBoard goes through tensorboardX rather than ``clu.metric_writers``: clu 0.0.12 (the newest
 release) imports TensorFlow for its summary writer, and ``clu.periodic_actions`` imports that.
@@ -13,16 +15,19 @@ release) imports TensorFlow for its summary writer, and ``clu.periodic_actions``
 
 from __future__ import annotations
 
+import importlib
 import json
 import logging
 import math
 import os
+import sys
 
 from lra import atomic
 from lra.paths import is_remote, workdir_path
 
 log = logging.getLogger(__name__)
 TENSORBOARD_SCHEMES = ("gs://", "s3://")  # tensorboardX writes these itself; others it would write locally
+CLOUD_SDKS = ("boto3", "google.cloud.storage")  # what tensorboardX.record_writer imports for s3:// and gs://
 
 
 class MetricWriter:
@@ -60,9 +65,8 @@ class MetricWriter:
         if self._tensorboard:
             writer = self._writers.get(split)
             if writer is None:
-                from tensorboardX import SummaryWriter
-
-                writer = self._writers[split] = SummaryWriter(str(self.workdir / "tensorboard" / split))
+                summary_writer = summary_writer_class(remote=self._remote)
+                writer = self._writers[split] = summary_writer(str(self.workdir / "tensorboard" / split))
             for name, value in scalars.items():
                 writer.add_scalar(name, float(value), int(step))
             writer.flush()
@@ -73,6 +77,36 @@ class MetricWriter:
         for writer in self._writers.values():
             writer.close()
         self._writers.clear()
+
+
+def summary_writer_class(remote: bool):
+    """``tensorboardX.SummaryWriter``, imported without the cloud SDKs for a local directory.
+
+    tensorboardX's record writer tries ``import boto3`` and ``from google.cloud import storage`` at
+    import time and uses them only for ``s3://`` and ``gs://`` paths. For a local run they are
+    hidden (``sys.modules[name] = None`` makes the import fail at once) during the first import of
+    tensorboardX and restored after; for a bucket directory the record writer is reloaded if an
+    earlier local import left it without them (a reload re-runs the module in its own namespace,
+    so the classes already imported see the SDKs).
+    """
+    if remote:
+        import tensorboardX.record_writer as record_writer
+
+        if not (record_writer.GCS_ENABLED and record_writer.S3_ENABLED):
+            importlib.reload(record_writer)
+    elif "tensorboardX" not in sys.modules:
+        hidden = [name for name in CLOUD_SDKS if name not in sys.modules]
+        for name in hidden:
+            sys.modules[name] = None
+        try:
+            import tensorboardX  # noqa: F401
+        finally:
+            for name in hidden:
+                if sys.modules.get(name, 0) is None:
+                    del sys.modules[name]
+    from tensorboardX import SummaryWriter
+
+    return SummaryWriter
 
 
 class NullWriter:

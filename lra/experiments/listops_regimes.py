@@ -19,10 +19,16 @@ under ``--root`` (it never trains: start the sweep with ``lra.sweep``) and write
 
 A relative ``data.dir`` (the sweep's) is found under ``--data_base`` (the folder the sweep was
 started from; default: here); data no longer on disk is generated again in a temporary folder.
+
+``--records=<stem>`` (e.g. ``results/listops_regimes_small``) also reads an earlier map's
+``<stem>_runs.csv`` and ``<stem>_curves.csv``: a run not finished under ``--root`` but recorded
+there (same model, folder name and seed) enters the map from those rows, so runs trained on
+another machine stay in it; the Markdown says how many came from records.
 """
 from __future__ import annotations
 
 import argparse
+import csv
 import datetime
 import json
 import math
@@ -39,7 +45,7 @@ from lra.experiments import listops_rules, run_records
 from lra.experiments.run_results import run_result
 from lra.experiments.runs import Run
 from lra.experiments.sweep_files import expand_seeds, load_entries
-from lra.experiments.table_cells import REPO, reference_scratch, run_file_rows
+from lra.experiments.table_cells import REPO, reference_scratch
 from wavspa_flax.errors import UserError
 
 SWEEP = REPO / "configs" / "sweeps" / "listops_regimes.py"
@@ -82,31 +88,86 @@ def best_by(curve: Sequence[Mapping[str, Any]], step: float) -> float | None:
     return max(values) if values else None
 
 
-def cell_row(cell: Mapping, root: Path, references: Mapping[str, float] | None) -> dict[str, Any]:
-    """The map's row of one (regime, model) cell: accuracies in %, references in %, the learned flag."""
-    from lra.metrics import read_metrics
+def _number_or_none(text: str, kind=float):
+    return None if text in ("", None) else kind(float(text))
 
+
+def committed_records(stem: Path) -> dict[tuple, dict]:
+    """An earlier map's runs by ``(attention, space, run folder name, seed)``: ``{"run": its
+    ``_runs.csv`` row, "curve": its ``_curves.csv`` rows}``, numbers parsed (empty if no file)."""
+    runs_path, curves_path = (stem.with_name(stem.name + suffix) for suffix in ("_runs.csv", "_curves.csv"))
+    if not runs_path.is_file():
+        raise RegimeError(f"--records={stem}: {runs_path} not found (give the stem, e.g. "
+                          "results/listops_regimes_small)")
+    ints = ("seed", "max_tokens", "max_depth", "steps_completed", "best_step", "a4_best_step", "a4_stop_step", "step")
+    floats = ("best_val_accuracy", "test_accuracy", "a4_best_val_accuracy", "a4_test_accuracy", "wall_seconds",
+              "val_accuracy")
+
+    def parsed(row: dict) -> dict:
+        return {k: _number_or_none(v, int) if k in ints else _number_or_none(v) if k in floats else v
+                for k, v in row.items()}
+
+    def key(row: dict) -> tuple:
+        return row["attention"], row["space"], row["run"], row["seed"]
+
+    with open(runs_path, newline="", encoding="utf-8") as handle:
+        records = {key(r): {"run": r, "curve": []} for r in map(parsed, csv.DictReader(handle))}
+    if curves_path.is_file():
+        with open(curves_path, newline="", encoding="utf-8") as handle:
+            for row in map(parsed, csv.DictReader(handle)):
+                if key(row) in records:
+                    records[key(row)]["curve"].append(row)
+    return records
+
+
+def gather_records(cells: Sequence[dict], root: Path, committed: Mapping[tuple, dict]) -> None:
+    """``cell["records"]``: per finished run, its ``_runs.csv`` row and ``_curves.csv`` rows and
+    where they came from (``"root"``: its workdir under ``root``; ``"records"``: ``committed``)."""
+    for cell in cells:
+        labels = {**cell["labels"], "model": model_name(cell["labels"])}
+        cell["records"] = []
+        for run in cell["runs"]:
+            folder = run.workdir(root)
+            result = run_result(run, root)
+            if result is not None:
+                cell["records"].append({
+                    "run": run_records.run_record(labels, run.without_seed().describe(), folder, result["summary"],
+                                                  result["early_stopping"]),
+                    "curve": run_records.curve_records(labels, folder, run.seed),
+                    "data": result["summary"]["config"]["data"], "source": "root",
+                    "num_train_steps": int(result["summary"]["config"]["num_train_steps"])})
+                continue
+            earlier = committed.get((labels["attention"], labels["space"], folder.name, run.seed))
+            if earlier is not None and all(earlier["run"].get(k) == labels[k] for k in REGIME_COLUMNS):
+                cell["records"].append({"run": {**earlier["run"], "model": labels["model"]},
+                                        "curve": [{**c, "model": labels["model"]} for c in earlier["curve"]],
+                                        "data": None, "source": "records",
+                                        "num_train_steps": int(_planned_config(run).num_train_steps)})
+
+
+def cell_row(cell: Mapping, references: Mapping[str, float] | None) -> dict[str, Any]:
+    """The map's row of one (regime, model) cell (its ``records``: :func:`gather_records`):
+    accuracies in %, references in %, the learned flag."""
     row: dict[str, Any] = {**cell["labels"], "model": model_name(cell["labels"])}
-    results = [(run, r) for run in cell["runs"] if (r := run_result(run, root)) is not None]
-    row["n"] = len(results)
-    row["status"] = "ok" if len(results) == len(cell["runs"]) else f"{len(cell['runs']) - len(results)} runs missing"
+    records = [r["run"] for r in cell["records"]]
+    row["n"] = len(records)
+    row["status"] = "ok" if len(records) == len(cell["runs"]) else f"{len(cell['runs']) - len(records)} runs missing"
     if references:
         row.update({rule: 100 * references[rule] for rule in listops_rules.RULES})
         row["num_test"] = references["num_test"]
-    if not results:
+    if not records:
         return row
-    summaries = [r["summary"] for _, r in results]
-    tests = [100 * s["test_accuracy"] for s in summaries]
+    tests = [100 * r["test_accuracy"] for r in records]
     row["test_mean"], row["test_std"], row["test_ci90"] = run_records.mean_std_interval(tests)
-    steps = int(summaries[0]["config"]["num_train_steps"])
-    curves = [run_records.curve(read_metrics(run.workdir(root))) for run, _ in results]
+    steps = cell["records"][0]["num_train_steps"]
+    curves = [r["curve"] for r in cell["records"]]
     for fraction in FRACTIONS:
         values = [best_by(c, fraction * steps) for c in curves]
         row[f"best_val_{fraction:g}"] = (100 * sum(values) / len(values)) if None not in values else None
-    row["best_step_mean"] = sum(s["best_step"] or 0 for s in summaries) / len(summaries)
-    row["steps"] = sum(s["steps_completed"] for s in summaries) / len(summaries)
-    row["wall_seconds"] = sum(s["wall_seconds"] for s in summaries) / len(summaries)
-    row["hardware"] = " / ".join(sorted({s.get("hardware", "?") for s in summaries}))
+    row["best_step_mean"] = sum(r["best_step"] or 0 for r in records) / len(records)
+    row["steps"] = sum(r["steps_completed"] for r in records) / len(records)
+    row["wall_seconds"] = sum(r["wall_seconds"] for r in records) / len(records)
+    row["hardware"] = " / ".join(sorted({r.get("hardware") or "?" for r in records}))
     if references:
         row["margin_over_top_operator"] = row["test_mean"] - row["top_operator"]
         if row["test_ci90"] is not None:
@@ -118,34 +179,36 @@ def cell_row(cell: Mapping, root: Path, references: Mapping[str, float] | None) 
     return row
 
 
-def regime_references(cells: Sequence[Mapping], root: Path, bases: Sequence[str],
+def regime_references(cells: Sequence[Mapping], bases: Sequence[str],
                       scratch: str | None) -> dict[tuple, dict | None]:
-    """The reference rules per regime, on the data of the regime's first finished run; with no
-    finished run, on the data its first run resolves to if already generated (never generated here)."""
+    """The reference rules per regime, on the data of the regime's first finished run (a run from
+    records: the data its config resolves to, generated again if not on disk); with no finished
+    run, on the data its first run resolves to if already generated (never generated here)."""
     references: dict[tuple, dict | None] = {}
     for cell in cells:
         regime = tuple(cell["labels"][k] for k in REGIME_COLUMNS)
         if references.get(regime) is not None:
             continue
-        folder = None
-        for run in cell["runs"]:
-            result = run_result(run, root)
-            if result is not None:
-                folder = listops_rules.run_data_folder(result["summary"]["config"]["data"], bases, scratch)
-                break
+        if cell["records"]:
+            data = cell["records"][0]["data"] or _planned_data(cell["runs"][0])
+            folder = listops_rules.run_data_folder(data, bases, scratch)
         else:
             folder = listops_rules.run_data_folder(_planned_data(cell["runs"][0]), bases, None)
         references[regime] = listops_rules.reference_accuracies(folder) if folder else None
     return references
 
 
-def _planned_data(run: Run) -> dict:
-    """``config.data`` (a dict) that ``run`` will train on."""
+def _planned_config(run: Run):
+    """The config ``run`` trains with (as ``lra.train`` resolves its command line)."""
     from lra.config import load_config
 
     path, _, variant = run.config.partition(":")
-    config = load_config(f"{REPO / path}:{variant}", run.values)
-    return json.loads(config.data.to_json_best_effort())
+    return load_config(f"{REPO / path}:{variant}", run.values)
+
+
+def _planned_data(run: Run) -> dict:
+    """``config.data`` (a dict) that ``run`` will train on."""
+    return json.loads(_planned_config(run).data.to_json_best_effort())
 
 
 COLUMNS = REGIME_COLUMNS + (
@@ -158,7 +221,7 @@ def _number(value: Any, digits: int = 1) -> str:
     return "" if value is None else f"{value:.{digits}f}"
 
 
-def markdown(rows: Sequence[Mapping], scale: str, command: str, wall_hours: float) -> str:
+def markdown(rows: Sequence[Mapping], scale: str, command: str, wall_hours: float, from_records: int = 0) -> str:
     shown = ["max tokens", "depth", "model", "test (mean ± std [90% CI], n)",
              *(f"best val by {f:g} of the steps" for f in FRACTIONS), "majority / top-op / top-op+digits",
              "margin over top-op", "learned", "steps", "status"]
@@ -182,6 +245,10 @@ def markdown(rows: Sequence[Mapping], scale: str, command: str, wall_hours: floa
                  row.get("learned", ""), _number(row.get("steps"), 0), row["status"]]
         lines.append("| " + " | ".join(cells) + " |")
     hardware = sorted({row["hardware"] for row in rows if row.get("hardware")})
+    if from_records:
+        lines += ["", f"{from_records} of the runs were read from the committed `listops_regimes_{scale}_runs.csv` "
+                  "and `_curves.csv` (`--records`): their folders were not on the machine that made this map; "
+                  "their rows keep the commit and hardware they were trained with."]
     lines += ["", f"Hardware: {'; '.join(hardware) or 'no run finished'}. Every run: "
               f"`listops_regimes_{scale}_runs.csv`; learning curves: `listops_regimes_{scale}_curves.csv`; "
               f"plot: `listops_regimes_{scale}.png`."]
@@ -251,15 +318,18 @@ def plot(rows: Sequence[Mapping], curves: Sequence[Mapping], path: Path, scale: 
     return path
 
 
-def write_map(cells: Sequence[dict], root: Path, out: Path, scale: str, command: str,
+def write_map(cells: Sequence[dict], out: Path, scale: str, command: str,
               references: Mapping[tuple, dict | None]) -> list[Path]:
+    """Writes the map of ``cells`` (with their ``records``: :func:`gather_records`) under ``out``."""
     out.mkdir(parents=True, exist_ok=True)
-    rows = [cell_row(c, root, references.get(tuple(c["labels"][k] for k in REGIME_COLUMNS))) for c in cells]
-    runs, curves = run_file_rows(cells, root, lambda labels: {**labels, "model": model_name(labels)})
+    rows = [cell_row(c, references.get(tuple(c["labels"][k] for k in REGIME_COLUMNS))) for c in cells]
+    runs = [r["run"] for c in cells for r in c["records"]]
+    curves = [point for c in cells for r in c["records"] for point in r["curve"]]
+    from_records = sum(r["source"] == "records" for c in cells for r in c["records"])
     wall = sum(r["wall_seconds"] or 0.0 for r in runs)
     stem = out / f"listops_regimes_{scale}"
     paths = [stem.with_suffix(".md"), stem.with_suffix(".csv")]
-    atomic.write_text(paths[0], markdown(rows, scale, command, wall / 3600))
+    atomic.write_text(paths[0], markdown(rows, scale, command, wall / 3600, from_records))
     atomic.write_text(paths[1], run_records.csv_text(COLUMNS, rows))
     paths += run_records.write_run_files(stem, runs, curves, labels=REGIME_COLUMNS)
     paths.append(plot(rows, curves, stem.with_suffix(".png"), scale))
@@ -275,6 +345,9 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--out", default=str(REPO / "results"))
     p.add_argument("--data_base", action="append", default=[], metavar="DIR",
                    help="the folder the sweep was started from (relative data.dir); default: here")
+    p.add_argument("--records", metavar="STEM",
+                   help="an earlier map's <STEM>_runs.csv and _curves.csv: runs not finished under --root are "
+                        "read from there (e.g. results/listops_regimes_small)")
     return p
 
 
@@ -285,10 +358,11 @@ def main(argv: Sequence[str] | None = None, out=None) -> int:
     if not root.is_dir():
         raise RegimeError(f"--root={args.root} is not a folder; give the regime sweep's --root")
     cells = regime_cells(args.scale, args.seeds)
-    references = regime_references(cells, root, [*args.data_base, os.getcwd()], reference_scratch())
+    gather_records(cells, root, committed_records(Path(args.records)) if args.records else {})
+    references = regime_references(cells, [*args.data_base, os.getcwd()], reference_scratch())
     command = shlex.join(["python", "-m", "lra.experiments.listops_regimes",
                           *(argv if argv is not None else sys.argv[1:])])
-    paths = write_map(cells, root, Path(args.out), args.scale, command, references)
+    paths = write_map(cells, Path(args.out), args.scale, command, references)
     print(json.dumps({"wrote": [str(p) for p in paths]}), file=out)
     return 0
 

@@ -16,9 +16,9 @@ DATA = {"source": "generate", "generator_seed": 0, "num_train": 40, "num_val": 1
 VAL = {2: 0.2, 4: 0.5, 6: 0.4, 8: 0.3}  # best by 1/4 of 8 steps: 0.2; by 1/2: 0.5; by all: 0.5
 
 
-def _fake_run(folder, data, seed, test_accuracy):
+def _fake_run(folder, data, seed, test_accuracy, num_train_steps=8):
     folder.mkdir(parents=True)
-    config = {"seed": seed, "num_train_steps": 8, "min_steps": 0, "patience_fraction": 0.1, "data": data}
+    config = {"seed": seed, "num_train_steps": num_train_steps, "min_steps": 0, "patience_fraction": 0.1, "data": data}
     summary = {"test_accuracy": test_accuracy, "best_val_accuracy": 0.5, "best_step": 4, "steps_completed": 8,
                "stop_reason": "num_train_steps", "wall_seconds": 10.0, "hardware": "test cpu",
                "versions": {"wavspa_commit": "abc"}, "config": config}
@@ -62,3 +62,36 @@ def test_the_map_reads_runs_references_and_intervals(tmp_path):
         assert len(list(csv.DictReader(handle))) == 3 * len(VAL)
     assert (out / "listops_regimes_smoke.png").stat().st_size > 0
     assert "| 64 | 6 | transformer |" in (out / "listops_regimes_smoke.md").read_text()
+
+
+def test_runs_from_an_earlier_maps_records_give_the_same_map(tmp_path):
+    """--records: a run whose folder is gone enters the map from the committed _runs.csv and
+    _curves.csv, and the map's numbers are those of the map made from the folders. (A recorded run's
+    budget is its planned config's: these runs are given the smoke sweep's 4 steps.)"""
+    import shutil
+
+    data = dict(DATA, dir=str(tmp_path / "data"))
+    generate_listops(data["dir"], 0, 40, 10, 20, 16, 64, 6, 10)
+    first = [c for c in listops_regimes.regime_cells("smoke", seeds=2) if c["labels"]["max_tokens"] == 64]
+    root = tmp_path / "runs"
+    for run, accuracy in zip(first[0]["runs"], (0.60, 0.70), strict=True):
+        _fake_run(run.workdir(root), data, run.seed, accuracy, num_train_steps=4)
+    _fake_run(first[1]["runs"][0].workdir(root), data, 0, 0.30, num_train_steps=4)
+    before, after = tmp_path / "before", tmp_path / "after"
+    assert listops_regimes.main([f"--root={root}", "--scale=smoke", "--seeds=2", f"--out={before}"]) == 0
+    shutil.rmtree(first[0]["runs"][1].workdir(root))  # transformer seed 1: only in the records now
+    shutil.rmtree(first[1]["runs"][0].workdir(root))  # ada seed 0: likewise
+    assert listops_regimes.main([f"--root={root}", "--scale=smoke", "--seeds=2", f"--out={after}",
+                                 f"--records={before / 'listops_regimes_smoke'}"]) == 0
+    def rows(folder, suffix):
+        with open(folder / f"listops_regimes_smoke{suffix}", newline="") as handle:
+            return sorted(map(tuple, csv.reader(handle)))
+
+    for suffix in (".csv", "_runs.csv", "_curves.csv"):
+        assert rows(after, suffix) == rows(before, suffix), suffix
+    assert "2 of the runs were read from the committed" in (after / "listops_regimes_smoke.md").read_text()
+    # Without --records the two runs are missing again.
+    assert listops_regimes.main([f"--root={root}", "--scale=smoke", "--seeds=2", f"--out={tmp_path / 'bare'}"]) == 0
+    with open(tmp_path / "bare" / "listops_regimes_smoke.csv", newline="") as handle:
+        bare = list(csv.DictReader(handle))
+    assert bare[0]["n"] == "1" and bare[1]["status"] == "2 runs missing" and bare[1]["n"] == "0"

@@ -22,7 +22,7 @@ from .conftest import REPO, smoke_config, subprocess_env
 
 pytestmark = pytest.mark.slow  # every test here runs training or a subprocess
 
-SETTINGS = {"num_train_steps": 200, "eval_every": 1000, "checkpoint_every": 1000, "log_every": 1,
+SETTINGS = {"num_train_steps": 100, "eval_every": 1000, "checkpoint_every": 1000, "log_every": 1,
             "batch_size": 16, "data.num_train": 64}
 
 

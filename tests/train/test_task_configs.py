@@ -47,7 +47,6 @@ TASK_VARIANTS = {"listops": "performer,ada", "text": "linformer,fixed", "retriev
                  "image": "linear,lift", "pathfinder": "transformer,fourier", "lego": "performer,fourier_forward"}
 
 
-@pytest.mark.parametrize("task", TASKS)
 def _first_step_loss(config) -> float:
     """The weighted mean cross-entropy of the initial model on train batch 0, by a plain forward
     (no pmap, no step function) and NumPy float64: what step 1 must report (dropout off)."""
