@@ -295,6 +295,7 @@ def plot(rows: Sequence[Mapping], curves: Sequence[Mapping], path: Path, scale: 
                     markersize=3, label=model)
         if not any(model_name(c) in models and tuple(c[k] for k in REGIME_COLUMNS) == regime for c in curves):
             ax.text(0.5, 0.5, "no finished run", transform=ax.transAxes, ha="center", color="gray")
+            ax.set_xlim(0, max((c["step"] for c in curves), default=1))  # the other panels' step axis
         references = next((r for r in regime_rows if r.get("top_operator") is not None), None)
         for rule, style in styles.items():
             if references:
