@@ -22,8 +22,8 @@ started from; default: here); data no longer on disk is generated again in a tem
 
 ``--records=<stem>`` (e.g. ``results/listops_regimes_small``) also reads an earlier map's
 ``<stem>_runs.csv`` and ``<stem>_curves.csv``: a run not finished under ``--root`` but recorded
-there (same model, folder name and seed) enters the map from those rows, so runs trained on
-another machine stay in it; the Markdown says how many came from records.
+there (same model, overrides and seed, whatever its folder was called) enters the map from those
+rows, so runs trained on another machine stay in it; the Markdown says how many came from records.
 """
 from __future__ import annotations
 
@@ -93,7 +93,7 @@ def _number_or_none(text: str, kind=float):
 
 
 def committed_records(stem: Path) -> dict[tuple, dict]:
-    """An earlier map's runs by ``(attention, space, run folder name, seed)``: ``{"run": its
+    """An earlier map's runs by ``(attention, space, overrides, seed)``: ``{"run": its
     ``_runs.csv`` row, "curve": its ``_curves.csv`` rows}``, numbers parsed (empty if no file)."""
     runs_path, curves_path = (stem.with_name(stem.name + suffix) for suffix in ("_runs.csv", "_curves.csv"))
     if not runs_path.is_file():
@@ -107,16 +107,17 @@ def committed_records(stem: Path) -> dict[tuple, dict]:
         return {k: _number_or_none(v, int) if k in ints else _number_or_none(v) if k in floats else v
                 for k, v in row.items()}
 
-    def key(row: dict) -> tuple:
-        return row["attention"], row["space"], row["run"], row["seed"]
-
     with open(runs_path, newline="", encoding="utf-8") as handle:
-        records = {key(r): {"run": r, "curve": []} for r in map(parsed, csv.DictReader(handle))}
+        runs = list(map(parsed, csv.DictReader(handle)))
+    # A curve row names its run by folder, group and seed; the run rows give its overrides.
+    by_folder = {(r["attention"], r["space"], r["run"], r["seed"]): r for r in runs}
+    records = {(r["attention"], r["space"], r["overrides"], r["seed"]): {"run": r, "curve": []} for r in runs}
     if curves_path.is_file():
         with open(curves_path, newline="", encoding="utf-8") as handle:
             for row in map(parsed, csv.DictReader(handle)):
-                if key(row) in records:
-                    records[key(row)]["curve"].append(row)
+                run = by_folder.get((row["attention"], row["space"], row["run"], row["seed"]))
+                if run is not None:
+                    records[(run["attention"], run["space"], run["overrides"], run["seed"])]["curve"].append(row)
     return records
 
 
@@ -137,7 +138,7 @@ def gather_records(cells: Sequence[dict], root: Path, committed: Mapping[tuple, 
                     "data": result["summary"]["config"]["data"], "source": "root",
                     "num_train_steps": int(result["summary"]["config"]["num_train_steps"])})
                 continue
-            earlier = committed.get((labels["attention"], labels["space"], folder.name, run.seed))
+            earlier = committed.get((labels["attention"], labels["space"], run.without_seed().describe(), run.seed))
             if earlier is not None and all(earlier["run"].get(k) == labels[k] for k in REGIME_COLUMNS):
                 cell["records"].append({"run": {**earlier["run"], "model": labels["model"]},
                                         "curve": [{**c, "model": labels["model"]} for c in earlier["curve"]],

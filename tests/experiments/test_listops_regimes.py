@@ -95,3 +95,27 @@ def test_runs_from_an_earlier_maps_records_give_the_same_map(tmp_path):
     with open(tmp_path / "bare" / "listops_regimes_smoke.csv", newline="") as handle:
         bare = list(csv.DictReader(handle))
     assert bare[0]["n"] == "1" and bare[1]["status"] == "2 runs missing" and bare[1]["n"] == "0"
+
+
+def test_records_of_a_one_seed_map_fill_seed_0_of_a_two_seed_map(tmp_path):
+    """Runs are matched by model, overrides and seed: a one-seed map's records fill seed 0 of a
+    two-seed map whose seed 1 is on disk."""
+    import shutil
+
+    data = dict(DATA, dir=str(tmp_path / "data"))
+    generate_listops(data["dir"], 0, 40, 10, 20, 16, 64, 6, 10)
+    (one_seed,) = listops_regimes.regime_cells("smoke", seeds=1)[0]["runs"]
+    (seed_0, seed_1) = listops_regimes.regime_cells("smoke", seeds=2)[0]["runs"]
+    root = tmp_path / "runs"
+    assert one_seed.seed == seed_0.seed == 0
+    _fake_run(one_seed.workdir(root), data, 0, 0.60, num_train_steps=4)
+    first = tmp_path / "first"
+    assert listops_regimes.main([f"--root={root}", "--scale=smoke", f"--out={first}"]) == 0
+    shutil.rmtree(root)
+    _fake_run(seed_1.workdir(root), data, 1, 0.70, num_train_steps=4)
+    second = tmp_path / "second"
+    assert listops_regimes.main([f"--root={root}", "--scale=smoke", "--seeds=2", f"--out={second}",
+                                 f"--records={first / 'listops_regimes_smoke'}"]) == 0
+    with open(second / "listops_regimes_smoke.csv", newline="") as handle:
+        transformer = next(csv.DictReader(handle))
+    assert transformer["n"] == "2" and float(transformer["test_mean"]) == pytest.approx(65.0)
