@@ -94,7 +94,8 @@ def _number_or_none(text: str, kind=float):
 
 def committed_records(stem: Path) -> dict[tuple, dict]:
     """An earlier map's runs by ``(attention, space, overrides, seed)``: ``{"run": its
-    ``_runs.csv`` row, "curve": its ``_curves.csv`` rows}``, numbers parsed (empty if no file)."""
+    ``_runs.csv`` row, "curve": its ``_curves.csv`` rows}``, numbers parsed (a missing runs file is a
+    :class:`RegimeError`; a missing curves file leaves the curves empty)."""
     runs_path, curves_path = (stem.with_name(stem.name + suffix) for suffix in ("_runs.csv", "_curves.csv"))
     if not runs_path.is_file():
         raise RegimeError(f"--records={stem}: {runs_path} not found (give the stem, e.g. "
