@@ -20,12 +20,10 @@ from .conftest import REPO, subprocess_env
 
 
 def _reproduce(tmp_path, *args):
-    """``python -m lra.reproduce`` in a subprocess; its smoke runs' arrays are tiny, so XLA:CPU's
-    optimising backend is most of their time and is turned off (the same programs, compiled about
-    3x faster: tests/wavelets/helpers.compile_fast)."""
+    """``python -m lra.reproduce`` in a subprocess (compiled as the whole suite is, without XLA's
+    optimisations: ``JAX_DISABLE_MOST_OPTIMIZATIONS`` is inherited, tests/conftest.py)."""
     out, root = tmp_path / "out", tmp_path / "runs"
     env = subprocess_env()
-    env["XLA_FLAGS"] = (env.get("XLA_FLAGS", "") + " --xla_backend_optimization_level=0").strip()
     result = subprocess.run(
         [sys.executable, "-m", "lra.reproduce", *args, f"--out={out}", f"--root={root}",
          f"--set=data.dir={tmp_path / 'data'}", "--set=progress_bar=false"],
