@@ -5,11 +5,14 @@ import json
 import statistics
 
 import pytest
+from flax import traverse_util
 from scipy import stats
 
+from lra.config import load_config
 from lra.data.generators.listops import generate_listops
 from lra.experiments import listops_regimes
 from lra.experiments.listops_rules import binomial_half_width, reference_accuracies
+from lra.experiments.sweep_files import load_entries
 
 DATA = {"source": "generate", "generator_seed": 0, "num_train": 40, "num_val": 10, "num_test": 20,
         "min_tokens": 16, "max_tokens": 64, "max_depth": 6, "max_args": 10}
@@ -119,3 +122,18 @@ def test_records_of_a_one_seed_map_fill_seed_0_of_a_two_seed_map(tmp_path):
     with open(second / "listops_regimes_smoke.csv", newline="") as handle:
         transformer = next(csv.DictReader(handle))
     assert transformer["n"] == "2" and float(transformer["test_mean"]) == pytest.approx(65.0)
+
+
+def test_the_small_preset_trains_the_chosen_regime():
+    """ListOps ``small`` is the map's 64-token, depth-6 regime (configs/listops.py says why): every key
+    that changes training or the train/val data matches the map's runs; only the test split (5,000
+    examples for Table 3/4 instead of the map's 2,000), the data folder and where A.4's replay may
+    stop differ. A preset edited away from the regime the map measured fails here."""
+    [regime] = [e["overrides"] for e in load_entries("configs/sweeps/listops_regimes.py")
+                if e["config"].endswith(":transformer") and e["overrides"]["data.max_tokens"] == 64
+                and e["overrides"]["data.max_depth"] == 6]
+    preset, mapped = (traverse_util.flatten_dict(load_config("configs/listops.py:transformer", o).to_dict(), sep=".")
+                      for o in ({"scale": "small"}, regime))
+    differ = {key for key in preset.keys() | mapped.keys() if preset.get(key) != mapped.get(key)}
+    assert differ == {"data.num_test", "data.dir", "data.source", "min_steps"}
+    assert preset["data.num_test"] == 5_000 and mapped["data.num_test"] == 2_000
