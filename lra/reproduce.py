@@ -13,7 +13,9 @@ Runs whose data is not on this machine are not started: their cells say ``no dat
 The table, ``<out>/table<T>_<scale>.md`` and ``.csv`` (``lego_<scale>.md/.csv/.png``), has one row
 per cell of the paper's table (``results/paper/table<T>.csv``): the paper's number, ours (mean,
 std, n over seeds, in % as the paper), the difference, the steps, the data source and the
-hardware. Two protocols are reported:
+hardware. Beside it: ``_runs.csv`` and ``_curves.csv`` (every run, every evaluation) and
+``table<T>_<scale>.png`` (validation curves per task x attention, one colour per space, the ListOps
+reference rules as lines: :mod:`lra.experiments.curve_plots`). Two protocols are reported:
 
 * ``ours`` (the table's headline): what the run's protocol selected. At ``paper`` scale that is
   the paper's A.4 (early stopping after ``min_steps`` once validation stalls for 10% of the steps;
@@ -37,7 +39,7 @@ from pathlib import Path
 from lra import sweep as sweep_lib
 from lra.cli import ArgumentParser, run_main
 from lra.config import SCALES
-from lra.experiments import run_records
+from lra.experiments import curve_plots, run_records
 from lra.experiments.lego_plots import lego_rows, write_lego
 from lra.experiments.paper_grids import CELL_KEYS, parse_table_arg, table_runs
 from lra.experiments.run_results import run_result
@@ -120,7 +122,12 @@ def main(argv: Sequence[str] | None = None, out=None) -> int:
     if not lego:
         paths = write_table(args.table, args.scale, rows, Path(args.out), command, args.seeds, wall_hours)
         stem = Path(args.out) / f"table{args.table}_{args.scale}"
-    paths += run_records.write_run_files(stem, *run_file_rows(cells, root), labels=CELL_KEYS)
+    runs, curves = run_file_rows(cells, root)
+    paths += run_records.write_run_files(stem, runs, curves, labels=CELL_KEYS)
+    if not lego and curves:
+        paths.append(curve_plots.plot_validation_panels(
+            curve_plots.table_panels(rows, curves), stem.with_suffix(".png"),
+            f"Table {args.table} ({args.scale}): validation curves, reference rules on the test split"))
     print("wrote " + ", ".join(str(p) for p in paths), file=out)
     return 0
 

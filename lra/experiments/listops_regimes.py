@@ -31,7 +31,6 @@ import argparse
 import csv
 import datetime
 import json
-import math
 import os
 import shlex
 import sys
@@ -41,7 +40,7 @@ from typing import Any
 
 from lra import atomic
 from lra.cli import run_main
-from lra.experiments import listops_rules, run_records
+from lra.experiments import curve_plots, listops_rules, run_records
 from lra.experiments.run_results import run_result
 from lra.experiments.runs import Run
 from lra.experiments.sweep_files import expand_seeds, load_entries
@@ -267,58 +266,15 @@ def listops_rules_note() -> str:
 
 def plot(rows: Sequence[Mapping], curves: Sequence[Mapping], path: Path, scale: str) -> Path:
     """One panel per regime: validation curves of both models (thin: each seed, thick: the mean over
-    seeds), the reference rules as horizontal lines."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    regimes = list(dict.fromkeys(tuple(r[k] for k in REGIME_COLUMNS) for r in rows))
-    models = list(dict.fromkeys(r["model"] for r in rows))
-    columns = min(3, len(regimes)) or 1
-    fig, axes = plt.subplots(math.ceil(len(regimes) / columns) or 1, columns, figsize=(4.2 * columns, 3.4 *
-                             (math.ceil(len(regimes) / columns) or 1)), squeeze=False, sharey=True)
-    colors = {m: f"C{i}" for i, m in enumerate(models)}
-    styles = {"majority": ":", "top_operator": "--", "top_operator_digits": "-."}
-    for ax, regime in zip(axes.flat, regimes, strict=False):
-        regime_rows = [r for r in rows if tuple(r[k] for k in REGIME_COLUMNS) == regime]
-        for model in models:
-            points = [c for c in curves if tuple(c[k] for k in REGIME_COLUMNS) == regime
-                      and model_name(c) == model and c["val_accuracy"] is not None]
-            by_step: dict[int, list[float]] = {}
-            for run in dict.fromkeys(c["run"] for c in points):
-                mine = [c for c in points if c["run"] == run]
-                ax.plot([c["step"] for c in mine], [100 * c["val_accuracy"] for c in mine], color=colors[model],
-                        alpha=0.3, linewidth=0.8)
-                for c in mine:
-                    by_step.setdefault(c["step"], []).append(100 * c["val_accuracy"])
-            steps = sorted(by_step)
-            ax.plot(steps, [sum(by_step[s]) / len(by_step[s]) for s in steps], color=colors[model], marker="o",
-                    markersize=3, label=model)
-        if not any(model_name(c) in models and tuple(c[k] for k in REGIME_COLUMNS) == regime for c in curves):
-            ax.text(0.5, 0.5, "no finished run", transform=ax.transAxes, ha="center", color="gray")
-            ax.set_xlim(0, max((c["step"] for c in curves), default=1))  # the other panels' step axis
-        references = next((r for r in regime_rows if r.get("top_operator") is not None), None)
-        for rule, style in styles.items():
-            if references:
-                ax.axhline(references[rule], color="gray", linestyle=style, linewidth=1,
-                           label=listops_rules.RULE_LABELS[rule])
-        ax.set_title(f"{regime[0]} tokens max, depth {regime[1]}")
-        ax.set_xlabel("training step")
-        ax.grid(alpha=0.3)
-    values = [100 * c["val_accuracy"] for c in curves if c["val_accuracy"] is not None] + [
-        r[rule] for r in rows for rule in listops_rules.RULES if r.get(rule) is not None]
-    axes.flat[0].set_ylim(0, max(values, default=95) + 5)  # shared: every panel on one scale from 0
-    for ax in axes.flat[len(regimes):]:
-        ax.axis("off")
-    for ax in axes[:, 0]:
-        ax.set_ylabel("validation accuracy (%)")
-    axes.flat[0].legend(fontsize=7)
-    fig.suptitle(f"ListOps regime map ({scale}): validation curves and reference rules (test split)")
-    fig.tight_layout()
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
-    return path
+    seeds), the reference rules as horizontal lines (:mod:`lra.experiments.curve_plots`)."""
+    regime_of = lambda row: tuple(row[k] for k in REGIME_COLUMNS)  # noqa: E731
+    regimes = list(dict.fromkeys(regime_of(r) for r in rows))
+    references = {regime_of(r): r for r in rows if r.get("top_operator") is not None}
+    panels = curve_plots.panels_from_curves(
+        curves, regime_of, model_name, {regime: f"{regime[0]} tokens max, depth {regime[1]}" for regime in regimes},
+        list(dict.fromkeys(r["model"] for r in rows)), references)
+    return curve_plots.plot_validation_panels(
+        panels, path, f"ListOps regime map ({scale}): validation curves and reference rules (test split)")
 
 
 def write_map(cells: Sequence[dict], out: Path, scale: str, command: str,

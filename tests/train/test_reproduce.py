@@ -74,6 +74,7 @@ def _check_run_files_and_references(stem, rows, data_folder):
 
     from lra.experiments.listops_rules import reference_accuracies
 
+    assert open(f"{stem}.png", "rb").read(8) == b"\x89PNG\r\n\x1a\n"  # the validation-curve plot
     with open(f"{stem}_runs.csv", newline="") as handle:
         runs = list(csv.DictReader(handle))
     with open(f"{stem}_curves.csv", newline="") as handle:
