@@ -38,8 +38,11 @@ SCALES = {
 # design with 12 variables and the first 6 supervised, every position scored. Chosen from what the
 # `small` preset's notes measured (4 x 64 with RoPE learns the first 2 positions of 4-6 variable chains
 # in 5000-8000 steps, not the later ones): the same 4 x 64 RoPE model with 2.5x the steps and twice the
-# chains; ~60 tokens, so a run should take minutes alone on 2 cores. Not yet measured: whether the 6
-# supervised positions are learned in this budget is what the first seeds show.
+# chains; ~60 tokens. Measured (2026-12-07, results/lego_extrapolation_small.md, seed 0, 40 min beside
+# other runs on 2 cores): the Transformer learns positions 0-1 (100%) and stays at chance on supervised
+# positions 2-5 (49.5-51.2%), validation flat from step 1000 to 20,000; AdaWavSpA's validation was the
+# same (58.1%) when stopped at step 6,000. So this size/budget does NOT learn the supervised positions:
+# change the model or optimiser (depth, learning rate, a curriculum) before spending seeds on it.
 EXTRAPOLATION_SMALL = {
     "max_length": 60, "num_train_steps": 20_000, "min_steps": 5_000, "eval_every": 1_000,
     "checkpoint_every": 2_000, "model.position": "rope",

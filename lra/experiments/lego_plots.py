@@ -25,7 +25,7 @@ def lego_rows(cells: Sequence[dict], root: Path) -> tuple[list[dict], dict]:
         model = cell["labels"]["attention"] + ("" if cell["labels"].get("space", "none") == "none"
                                               else "," + cell["labels"]["space"])
         if cell["no_data"] or not results:
-            rows.append({"model": model, "status": cell["no_data"] or "not run"})
+            rows.append({"model": model, "status": cell["no_data"] or "no finished run"})
             continue
         summaries = [r["summary"] for r in results]
         meta["summaries"] += summaries
