@@ -1,5 +1,5 @@
-"""Validation curves of ListOps runs with the reference rules drawn as lines: one panel per group
-(a regime of the map, an attention of a table), one colour per model or space.
+"""Validation curves of runs, with the ListOps reference rules drawn as lines where a panel has them:
+one panel per group (a regime of the map, a task x attention of a table), one colour per model or space.
 
 Each run is a thin line, the mean over its line's seeds at every step a thick one with markers,
 the reference rules (majority class, top-operator rule, top operator + shallow digits on the
