@@ -14,6 +14,7 @@ The table, ``<out>/table<T>_<scale>.md`` and ``.csv`` (``lego_<scale>.md/.csv/.p
 per cell of the paper's table (``results/paper/table<T>.csv``): the paper's number, ours (mean,
 std, n over seeds, in % as the paper), the difference, the steps, the data source and the
 hardware. Beside it: ``_runs.csv`` and ``_curves.csv`` (every run, every evaluation) and
+for LEGO ``<name>_<scale>_positions.csv`` (every run's test accuracy per chain position);
 ``table<T>_<scale>.png`` (validation curves per task x attention, one colour per space, the ListOps
 reference rules as lines: :mod:`lra.experiments.curve_plots`). Two protocols are reported:
 
@@ -36,6 +37,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
+from lra import atomic
 from lra import sweep as sweep_lib
 from lra.cli import ArgumentParser, run_main
 from lra.config import SCALES
@@ -113,6 +115,9 @@ def main(argv: Sequence[str] | None = None, out=None) -> int:
         rows, meta = lego_rows(cells, root)
         paths = write_lego(args.scale, rows, meta, Path(args.out), command, wall_hours, name=args.table)
         stem = Path(args.out) / f"{args.table}_{args.scale}"
+        paths.append(stem.with_name(stem.name + "_positions.csv"))
+        atomic.write_text(paths[-1], run_records.csv_text(("model", "seed", "index", "trained", "test_accuracy"),
+                                                          meta["positions"]))
     else:
         attach_references(cells, root, [*args.data_base, os.getcwd()], reference_scratch())
         restricted = any(filters.values())

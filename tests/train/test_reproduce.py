@@ -120,6 +120,11 @@ def test_lego_smoke_writes_per_position_intervals_and_a_plot(tmp_path):
     by_index = np.array([s["test_accuracy_by_index"] for s in summaries], dtype=float) * 100
     num_vars = summaries[0]["config"]["data"]["num_vars"]
     assert len(rows) == num_vars and by_index.shape == (2, num_vars)
+    with open(out / "lego_smoke_positions.csv", newline="") as handle:  # every run's per-position accuracy
+        positions = [r for r in csv.DictReader(handle) if r["model"] == "transformer"]
+    committed = np.array([[float(r["test_accuracy"]) for r in positions if r["seed"] == str(seed)]
+                          for seed in (0, 1)]) * 100
+    np.testing.assert_allclose(np.sort(committed, axis=0), np.sort(by_index, axis=0))
     t90 = 6.313751514675041  # Student t, 95th percentile, 1 degree of freedom (two runs)
     for row, values in zip(rows, by_index.T):
         mean, half = values.mean(), t90 * values.std(ddof=1) / np.sqrt(2)
