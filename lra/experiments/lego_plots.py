@@ -21,21 +21,20 @@ def lego_rows(cells: Sequence[dict], root: Path) -> tuple[list[dict], dict]:
     """Per model and chain position: mean test accuracy over runs and its 90% t-interval."""
     rows, meta = [], {"num_train_vars": None, "num_vars": None, "summaries": [], "positions": []}
     for cell in cells:
-        results = [r for r in (run_result(run, root) for run in cell["runs"]) if r is not None]
+        finished = [(run, r) for run, r in ((run, run_result(run, root)) for run in cell["runs"]) if r is not None]
         model = cell["labels"]["attention"] + ("" if cell["labels"].get("space", "none") == "none"
                                               else "," + cell["labels"]["space"])
-        if cell["no_data"] or not results:
+        if cell["no_data"] or not finished:
             rows.append({"model": model, "status": cell["no_data"] or "no finished run"})
             continue
-        summaries = [r["summary"] for r in results]
+        summaries = [r["summary"] for _, r in finished]
         meta["summaries"] += summaries
         meta["num_vars"] = summaries[0]["config"]["data"]["num_vars"]
         meta["num_train_vars"] = summaries[0]["config"]["data"]["num_train_vars"]
-        for run, result in zip(cell["runs"], (run_result(run, root) for run in cell["runs"]), strict=True):
-            if result is not None:  # one row per run and position: what the means and intervals recompute from
-                meta["positions"] += [{"model": model, "seed": run.seed, "index": index,
-                                       "trained": index < meta["num_train_vars"], "test_accuracy": accuracy}
-                                      for index, accuracy in enumerate(result["summary"]["test_accuracy_by_index"])]
+        for run, result in finished:  # one row per run and position: what the means and intervals recompute from
+            meta["positions"] += [{"model": model, "seed": run.seed, "index": index,
+                                   "trained": index < meta["num_train_vars"], "test_accuracy": accuracy}
+                                  for index, accuracy in enumerate(result["summary"]["test_accuracy_by_index"])]
         per_index = list(zip(*[s["test_accuracy_by_index"] for s in summaries]))
         for index, values in enumerate(per_index):
             values = [100 * v for v in values if v is not None]
