@@ -37,10 +37,10 @@ def panels_from_curves(curves: Sequence[Mapping], panel_of, line_of, titles: Map
     panels = {key: Panel(title, {label: {} for label in line_order}, (references or {}).get(key))
               for key, title in titles.items()}
     for row in curves:
-        panel = panels.get(panel_of(row))
-        if panel is None or row.get("val_accuracy") is None or line_of(row) not in panel.lines:
+        panel, line = panels.get(panel_of(row)), line_of(row)
+        if panel is None or row.get("val_accuracy") is None or line not in panel.lines:
             continue
-        panel.lines[line_of(row)].setdefault(str(row["run"]), []).append((int(row["step"]), 100 * row["val_accuracy"]))
+        panel.lines[line].setdefault(str(row["run"]), []).append((int(row["step"]), 100 * row["val_accuracy"]))
     return list(panels.values())
 
 
