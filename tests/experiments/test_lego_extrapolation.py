@@ -6,8 +6,8 @@ from lra.experiments.lego_plots import write_lego
 from ..train.conftest import REPO
 
 
-def _configs(arg):
-    entries = sweep_lib.load_entries(f"{REPO}/configs/sweeps/lego_extrapolation.py:{arg}")
+def _configs(arg, sweep="lego_extrapolation"):
+    entries = sweep_lib.load_entries(f"{REPO}/configs/sweeps/{sweep}.py:{arg}")
     return [load_config(str(REPO / e["config"].partition(":")[0]) + ":" + e["config"].partition(":")[2],
                         e["overrides"]) for e in entries]
 
@@ -23,6 +23,18 @@ def test_small_is_12_variables_first_half_supervised_both_models():
 def test_paper_is_fig3_second_panel():
     for c in _configs("paper"):
         assert (c.data.num_vars, c.data.num_train_vars, c.max_length, c.model.num_layers) == (26, 20, 130, 12)
+
+
+def test_the_search_changes_only_the_model_and_optimiser_never_the_task():
+    configs = _configs("", sweep="lego_extrapolation_search")
+    assert len(configs) >= 4
+    task = {(c.data.num_vars, c.data.num_train_vars, c.data.num_train, c.max_length, c.model.position,
+             c.data.dir, c.num_train_steps, c.early_stopping) for c in configs}
+    assert task == {(12, 6, 120_000, 60, "rope", "data/lego_extrapolation_search", 8_000, False)}
+    models = {(c.model.num_layers, c.model.emb_dim, c.model.num_heads, c.learning_rate) for c in configs}
+    assert len(models) == len(configs)  # every candidate differs from the others
+    assert all(c.model.attention.kind == "full" and c.model.space.kind == "none" for c in configs)
+    assert {c.scale for c in _configs("smoke", sweep="lego_extrapolation_search")} == {"smoke"}
 
 
 def test_the_table_marks_unsupervised_positions_and_plots(tmp_path):
