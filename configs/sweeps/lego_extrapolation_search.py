@@ -30,12 +30,12 @@ BUDGET = {"num_train_steps": 8_000, "min_steps": 8_000, "eval_every": 500, "chec
 # name -> what the candidate changes (the `small` preset: 4 x 64, 4 heads, MLP 128, no dropout)
 CANDIDATES = {
     "deeper_6x64": {"model.num_layers": 6, "learning_rate": 1e-3},
-    "wider_4x128": {"model.emb_dim": 128, "model.qkv_dim": 128, "model.mlp_dim": 256, "learning_rate": 1e-3},
-    "deeper_8x64": {"model.num_layers": 8, "learning_rate": 1e-3},
-    "deeper_6x64_lr3e-4": {"model.num_layers": 6, "learning_rate": 3e-4},
     # 2 heads of 32 dimensions: an attention that matches identical letters needs a query-key
     # product of rank ~26 (the letters); 4 heads of 16 cannot have it, 2 of 32 can.
     "two_heads_4x64": {"model.num_heads": 2, "learning_rate": 1e-3},
+    "wider_4x128": {"model.emb_dim": 128, "model.qkv_dim": 128, "model.mlp_dim": 256, "learning_rate": 1e-3},
+    "deeper_8x64": {"model.num_layers": 8, "learning_rate": 1e-3},
+    "deeper_6x64_lr3e-4": {"model.num_layers": 6, "learning_rate": 3e-4},
 }
 SMOKE = {"scale": "smoke", "data.source": "generate", "model.position": "rope", "max_length": 30,
          "data.num_vars": 6, "data.num_train_vars": 3, "data.dir": "data/lego_extrapolation_search_smoke"}
