@@ -29,9 +29,10 @@ def test_the_search_changes_only_the_model_and_optimiser_never_the_task():
     configs = _configs("", sweep="lego_extrapolation_search")
     assert len(configs) >= 4
     task = {(c.data.num_vars, c.data.num_train_vars, c.data.num_train, c.max_length, c.model.position,
-             c.data.dir, c.num_train_steps, c.early_stopping) for c in configs}
-    assert task == {(12, 6, 120_000, 60, "rope", "data/lego_extrapolation_search", 8_000, False)}
-    models = {(c.model.num_layers, c.model.emb_dim, c.model.num_heads, c.learning_rate) for c in configs}
+             c.data.dir, c.early_stopping, c.data.num_test) for c in configs}
+    assert task == {(12, 6, 120_000, 60, "rope", "data/lego_extrapolation_search", False, 2_000)}
+    models = {(c.model.num_layers, c.model.emb_dim, c.model.num_heads, c.learning_rate, c.batch_size)
+              for c in configs}
     assert len(models) == len(configs)  # every candidate differs from the others
     assert all(c.model.attention.kind == "full" and c.model.space.kind == "none" for c in configs)
     assert {c.scale for c in _configs("smoke", sweep="lego_extrapolation_search")} == {"smoke"}
