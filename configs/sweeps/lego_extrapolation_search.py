@@ -34,6 +34,10 @@ CANDIDATES = {
     # product of rank ~26 (the letters); 4 heads of 16 cannot have it, 2 of 32 can.
     "two_heads_4x64": {"model.num_heads": 2, "learning_rate": 1e-3},
     "wider_4x128": {"model.emb_dim": 128, "model.qkv_dim": 128, "model.mlp_dim": 256, "learning_rate": 1e-3},
+    # training chains of 4..12 variables (val/test keep 12): fewer clauses to search on average, so a
+    # lookup by variable name pays off sooner; its own data folder (different training files)
+    "varied_lengths_4x64": {"data.min_train_vars": 4, "learning_rate": 1e-3,
+                            "data.dir": "data/lego_extrapolation_search_varied"},
     # 4x the batch (a less noisy gradient for a weak signal), 3,000 steps: 768k chains, 1.5x the others'
     "batch256_4x64": {"batch_size": 256, "learning_rate": 2e-3, "num_train_steps": 3_000, "min_steps": 3_000,
                       "warmup_steps": 300},
@@ -47,6 +51,9 @@ SMOKE = {"scale": "smoke", "data.source": "generate", "model.position": "rope", 
 def get_sweep(arg=None):
     if arg not in (None, "", "smoke"):
         raise ValueError(f"lego_extrapolation_search.py takes no argument or 'smoke', not {arg!r}")
-    base = SMOKE if arg == "smoke" else {**TASK, **BUDGET}
-    return [{"config": "configs/lego.py:transformer", "overrides": {**base, **changes}}
+    if arg == "smoke":  # a data folder per candidate: smoke data never lands in a real run's folder
+        return [{"config": "configs/lego.py:transformer",
+                 "overrides": {**changes, **SMOKE, "data.dir": f"{SMOKE['data.dir']}/{name}"}}
+                for name, changes in CANDIDATES.items()]
+    return [{"config": "configs/lego.py:transformer", "overrides": {**TASK, **BUDGET, **changes}}
             for changes in CANDIDATES.values()]

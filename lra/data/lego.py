@@ -15,8 +15,9 @@ LEGO_TOKENS, 1..31, 0 = pad, vocab 32). The target of a clause sits on its varia
 weights uint8 [N, n] (1 on supervised variable tokens), target_index int8 [N, n] (chain position of
 the variable token, -1 on every other token). Train supervises chain positions < num_train_vars;
 val and test supervise all (the extrapolation split of the paper's Fig. 3: train on the first
-14 (20) of 20 (26) variables, test on all). target_index is set on every variable token, so
-per-variable accuracy is `weights * (target_index == k)`.
+14 (20) of 20 (26) variables, test on all). ``data.min_train_vars`` > 0 draws each generated training
+chain's length from min_train_vars..num_vars (val/test chains keep num_vars). target_index is set
+on every variable token, so per-variable accuracy is `weights * (target_index == k)`.
 """
 from __future__ import annotations
 
@@ -73,16 +74,29 @@ def lego_tsv_text(samples) -> str:
     return "".join(lines)
 
 
-def generate_lego(root: str, seed: int, num_vars: int, num_train: int, num_val: int, num_test: int) -> str:
+def generate_lego(root: str, seed: int, num_vars: int, num_train: int, num_val: int, num_test: int,
+                  min_train_vars: int = 0) -> str:
     """Writes `<root>/lego/lego_{train,val,test}.tsv` (skipped if already generated with these
-    parameters). Returns the lego folder."""
+    parameters). Returns the lego folder.
+
+    min_train_vars: 0 (default) = every chain has num_vars variables; otherwise each training chain
+    has a length drawn uniformly from min_train_vars..num_vars (the LEGO paper's varied chain length
+    at training time), while val/test chains keep num_vars."""
     params = dict(kind="lego", seed=seed, num_vars=num_vars, num_train=num_train, num_val=num_val, num_test=num_test)
+    if min_train_vars:
+        params["min_train_vars"] = min_train_vars
     folder = os.path.join(root, RELEASE_SUBDIR)
+
+    def chain_lengths(rng: np.random.Generator, split: str, count: int):
+        if split != "train" or not min_train_vars:
+            return [num_vars] * count
+        return rng.integers(min_train_vars, num_vars + 1, count).tolist()
 
     def write(folder: str) -> None:
         for k, (split, count) in enumerate((("train", num_train), ("val", num_val), ("test", num_test))):
             rng = np.random.default_rng([seed, k])
-            text = lego_tsv_text(sample_chain(rng, num_vars) for _ in range(count))
+            lengths = chain_lengths(rng, split, count)
+            text = lego_tsv_text(sample_chain(rng, length) for length in lengths)
             atomic_write_text(os.path.join(folder, SPLIT_FILES[split]), text)
 
     ensure_generated(folder, params, list(SPLIT_FILES.values()), write)
@@ -142,7 +156,7 @@ def load_lego(config, info, root, cache_root):
     d = config.data
     if d.source == "generate":
         folder = generate_lego(root, int(d.generator_seed), int(d.num_vars), int(d.num_train), int(d.num_val),
-                               int(d.num_test))
+                               int(d.num_test), int(d.get("min_train_vars", 0)))
     else:
         folder = resolve_release_dir(info.name, root, RELEASE_SUBDIR, list(SPLIT_FILES.values()), allow_generated=True)
     files = {s: os.path.join(folder, f) for s, f in SPLIT_FILES.items()}
@@ -156,6 +170,10 @@ def check_lego(config) -> None:
     num_vars, train_vars, n = int(config.data.num_vars), int(config.data.num_train_vars), int(config.max_length)
     if not 1 <= train_vars <= num_vars:
         raise ConfigError(f"lego: config.data.num_train_vars={train_vars} must be in 1..data.num_vars={num_vars}")
+    min_vars = int(config.data.get("min_train_vars", 0))
+    if not 0 <= min_vars <= num_vars:
+        raise ConfigError(f"lego: config.data.min_train_vars={min_vars} must be 0 (every chain num_vars long) or in "
+                          f"1..data.num_vars={num_vars}")
     if n < TOKENS_PER_CLAUSE * num_vars:
         raise ConfigError(f"lego: config.max_length={n} < {TOKENS_PER_CLAUSE} * data.num_vars "
                           f"({TOKENS_PER_CLAUSE * num_vars}); raise config.max_length")
@@ -171,5 +189,6 @@ register_task(TaskSpec(
     num_train_default=10000, num_val_default=1000, num_test_default=1000,
     # Chains of num_vars variables; train supervises the first num_train_vars of each chain,
     # val/test every variable (the extrapolation split of the paper's Fig. 3).
-    data=dict(num_vars=20, num_train_vars=14),
+    # min_train_vars > 0: training chains of min_train_vars..num_vars variables (generated data only).
+    data=dict(num_vars=20, num_train_vars=14, min_train_vars=0),
 ))

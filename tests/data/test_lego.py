@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from lra.data import DataError, load_dataset
-from lra.data.lego import LEGO_TOKENS
+from lra.data.lego import LEGO_TOKENS, lego_tsv_text, sample_chain
 
 from .helpers import make_config
 
@@ -90,3 +90,35 @@ def test_malformed_lego_row(tmp_path):
     (folder / "lego_train.tsv").write_text(good + "a=+1; b=-a;\t+-\t0 0\n")
     with pytest.raises(DataError, match="lego_train.tsv:3: malformed row"):
         load_dataset(make_config("lego", tmp_path, source="release", num_vars=2, num_train_vars=1))
+
+
+def test_varied_training_chain_lengths(tmp_path):
+    """data.min_train_vars: training chains of 4..12 variables (labels and supervision still right),
+    val/test chains all 12; the default (0) draws nothing extra, so its files are unchanged."""
+    cfg = make_config("lego", tmp_path / "v", num_vars=12, num_train_vars=6, min_train_vars=4, num_train=300,
+                      num_val=20, num_test=20)
+    ds = load_dataset(cfg)
+    with open(tmp_path / "v" / "lego" / "lego_train.tsv", newline="") as f:
+        rows = list(csv.DictReader(f, delimiter="\t"))
+    lengths = []
+    a = ds.splits["train"]
+    for i, row in enumerate(rows):
+        truth = resolve(row["Source"])
+        clauses = row["Source"].split()
+        lengths.append(len(clauses))
+        assert a["lengths"][i] == 5 * len(clauses)
+        for j, c in enumerate(clauses):
+            value, depth = truth[c[0]]
+            assert a["targets"][i, 5 * j] == (value > 0) and a["weights"][i, 5 * j] == (depth < 6)
+        assert not np.asarray(a["weights"][i, 5 * len(clauses):]).any()
+    assert set(lengths) == set(range(4, 13))  # every length 4..12 drawn in 300 chains
+    for split in ("val", "test"):
+        assert (np.asarray(ds.splits[split]["lengths"]) == 60).all()
+    cfg = make_config("lego", tmp_path / "z", num_vars=12, num_train_vars=6, min_train_vars=0, num_train=30,
+                      num_val=5, num_test=5)
+    load_dataset(cfg)
+    rng = np.random.default_rng([int(cfg.data.generator_seed), 0])  # the train split's stream, as before the option
+    expected = lego_tsv_text(sample_chain(rng, 12) for _ in range(30))
+    assert (tmp_path / "z" / "lego" / "lego_train.tsv").read_text() == expected
+    with pytest.raises(ValueError, match="min_train_vars"):
+        load_dataset(make_config("lego", tmp_path / "e", num_vars=12, num_train_vars=6, min_train_vars=13))

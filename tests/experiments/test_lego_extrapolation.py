@@ -29,8 +29,12 @@ def test_the_search_changes_only_the_model_and_optimiser_never_the_task():
     configs = _configs("", sweep="lego_extrapolation_search")
     assert len(configs) >= 4
     task = {(c.data.num_vars, c.data.num_train_vars, c.data.num_train, c.max_length, c.model.position,
-             c.data.dir, c.early_stopping, c.data.num_test) for c in configs}
-    assert task == {(12, 6, 120_000, 60, "rope", "data/lego_extrapolation_search", False, 2_000)}
+             c.early_stopping, c.data.num_test) for c in configs}
+    assert task == {(12, 6, 120_000, 60, "rope", False, 2_000)}
+    folders = {}  # one data folder per distinct generated data (a shared folder would be regenerated under a run)
+    for c in configs:
+        folders.setdefault(c.data.dir, set()).add(c.data.min_train_vars)
+    assert all(len(kinds) == 1 for kinds in folders.values())
     models = {(c.model.num_layers, c.model.emb_dim, c.model.num_heads, c.learning_rate, c.batch_size)
               for c in configs}
     assert len(models) == len(configs)  # every candidate differs from the others
