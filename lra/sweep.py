@@ -34,7 +34,8 @@ unfinished job (for SLURM arrays or ``ssh --worker=all``). Each job's output goe
 ``--aggregate`` writes ``<root>/results.md`` and ``<root>/results.csv``: one row per distinct
 run without its seed, with the mean, sample standard deviation (ddof=1) and count of the test
 accuracy over the finished seeds, the mean steps and wall time, the mean (numbers) or the values
-(anything else) of each ``--fields`` summary field, and the runs still missing.
+(anything else) of each ``--fields`` summary field, and the runs still missing; and every finished
+run's row and validation curve, ``<root>/results_runs.csv`` and ``<root>/results_curves.csv``.
 """
 
 from __future__ import annotations
@@ -46,7 +47,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from lra.cli import ArgumentParser, run_main
-from lra.experiments.aggregate import aggregate, write_results
+from lra.experiments.aggregate import aggregate, write_results, write_run_files
 from lra.experiments.backends import BACKENDS, _report, execute, print_commands, run_local, run_ray
 from lra.experiments.runs import MAX_NAME, SEED_KEY, Run, SweepError, finished, render
 from lra.experiments.sweep_files import (
@@ -74,7 +75,8 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--seeds", type=int, default=1, help="seeds 0..N-1 for each run that sets no seed")
     p.add_argument("--set", dest="shared", action="append", default=[], metavar="KEY=VALUE",
                    help="--config.KEY=VALUE for every run, not in folder names (data.dir, progress_bar)")
-    p.add_argument("--aggregate", action="store_true", help="write ROOT/results.md and ROOT/results.csv")
+    p.add_argument("--aggregate", action="store_true",
+                   help="write ROOT/results.md, results.csv, results_runs.csv and results_curves.csv")
     p.add_argument("--fields", default="", help="summary fields to add to the aggregate (dotted: config.seed)")
     p.add_argument("--multihost", action="store_true", help="add --multihost to every job (TPU pods: run each "
                    "command on every host, e.g. with the commands backend and ssh --worker=all)")
@@ -109,9 +111,11 @@ def main(argv: Sequence[str] | None = None, out=None, runs: Sequence[Run] | None
             raise SweepError(f"--root={args.root!r} does not exist (nothing to aggregate)")
         rows = aggregate(runs, root, fields)
         write_results(rows, root, fields, shlex.join(["python", "-m", "lra.sweep", *(argv or sys.argv[1:])]))
+        write_run_files(runs, root)
         missing = sum(row["missing"] for row in rows)
         damaged = sum(len([f for f in row["damaged_runs"].split(";") if f]) for row in rows)
-        print(f"{root / 'results.md'}, {root / 'results.csv'}: {len(rows)} rows, {len(runs) - missing} finished "
+        print(f"{root / 'results.md'}, {root / 'results.csv'} (+ results_runs.csv, results_curves.csv): "
+              f"{len(rows)} rows, {len(runs) - missing} finished "
               f"runs, {missing} missing" + (f" ({damaged} with a damaged summary.json)" if damaged else ""), file=out)
         return 0
     shared = parse_shared(args.shared, runs)

@@ -1,6 +1,7 @@
 """A sweep's aggregate: one row per distinct run without its seed (test accuracy mean, sample std
 and count over the finished seeds, mean steps and wall time, chosen summary fields, missing and
-damaged runs), written as ``<root>/results.md`` and ``<root>/results.csv``."""
+damaged runs), written as ``<root>/results.md`` and ``<root>/results.csv``; and every finished run
+kept (:func:`write_run_files`: ``<root>/results_runs.csv`` and ``results_curves.csv``)."""
 
 from __future__ import annotations
 
@@ -14,7 +15,9 @@ from pathlib import Path
 from typing import Any
 
 from lra import atomic
+from lra import summaries as summaries_lib
 from lra.config import lookup
+from lra.experiments import run_records
 from lra.experiments.runs import Run, SweepError
 from wavspa_flax.errors import did_you_mean
 
@@ -46,7 +49,6 @@ def aggregate(runs: Sequence[Run], root: Path, fields: Sequence[str] = ()) -> li
     groups: dict[tuple[str, str], list[Run]] = {}
     for run in runs:
         groups.setdefault(run.without_seed().key(), []).append(run)
-    from lra import summaries as summaries_lib
 
     read = {run: summaries_lib.read(run.workdir(root)) for run in runs}
     summaries = {run: summary for run, (summary, _) in read.items() if summary is not None}
@@ -75,6 +77,23 @@ def aggregate(runs: Sequence[Run], root: Path, fields: Sequence[str] = ()) -> li
         row["damaged_runs"] = ";".join(r.folder() for r in members if r in damaged)
         rows.append(row)
     return rows
+
+
+def write_run_files(runs: Sequence[Run], root: Path) -> list[Path]:
+    """``<root>/results_runs.csv`` (one row per finished run: overrides, seed, how it stopped, best
+    validation and test accuracy, wall time, hardware, commit) and ``<root>/results_curves.csv`` (its
+    validation curve): the columns of :mod:`lra.experiments.run_records`, the A.4 ones left empty (a
+    sweep has no stopping rule to replay). Returns the two paths."""
+    rows, curves = [], []
+    for run in runs:
+        folder = run.workdir(root)
+        summary, _ = summaries_lib.read(folder)
+        if summary is None:
+            continue
+        labels = run_records.model_labels(run.config)
+        rows.append(run_records.run_record(labels, run.without_seed().describe(), folder, summary, None))
+        curves += run_records.curve_records(labels, folder, run.seed)
+    return run_records.write_run_files(root / "results", rows, curves)
 
 
 def _cell(value: Any, digits: int = 4) -> str:

@@ -41,6 +41,7 @@ from typing import Any
 from lra import atomic
 from lra.cli import run_main
 from lra.experiments import curve_plots, listops_rules, run_records
+from lra.experiments.run_records import model_labels
 from lra.experiments.run_results import run_result
 from lra.experiments.runs import Run
 from lra.experiments.sweep_files import expand_seeds, load_entries
@@ -54,13 +55,6 @@ REGIME_COLUMNS = ("max_tokens", "max_depth")
 
 class RegimeError(UserError):
     """A mistake on the regime map's command line."""
-
-
-def model_labels(config: str) -> dict[str, str]:
-    """``configs/listops.py:transformer,ada`` -> ``{"task": "listops", "attention": "transformer", "space": "ada"}``."""
-    path, _, variant = config.partition(":")
-    attention, _, space = variant.partition(",")
-    return {"task": Path(path).stem, "attention": attention, "space": space or "none"}
 
 
 def model_name(labels: Mapping[str, str]) -> str:

@@ -50,6 +50,13 @@ def mean_std_interval(values: Sequence[float],
     return mean, std, t_quantile(0.5 + level / 2, len(values) - 1) * std / math.sqrt(len(values))
 
 
+def model_labels(config: str) -> dict[str, str]:
+    """``configs/listops.py:transformer,ada`` -> ``{"task": "listops", "attention": "transformer", "space": "ada"}``."""
+    path, _, variant = config.partition(":")
+    attention, _, space = variant.partition(",")
+    return {"task": Path(path).stem, "attention": attention, "space": space or "none"}
+
+
 def curve(records: Sequence[Mapping]) -> list[dict[str, Any]]:
     """``{"step", "val_accuracy", "test_accuracy"}`` per evaluation of a run's metrics records
     (the test accuracy where the run tracked it, ``track_test``; else None)."""

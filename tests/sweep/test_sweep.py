@@ -188,6 +188,21 @@ def test_aggregate_matches_the_summaries(env, local_sweep):
         assert float(row["param_count"]) == np.mean([s["param_count"] for s in done])
         assert row["variant"] == done[0]["variant"]
         assert row["config.model.space.kind"] == done[0]["config"]["model"]["space"]["kind"]
+    # Every finished run kept: its row (independently: its summary.json) and its validation curve.
+    run_rows = read_csv(root / "results_runs.csv")
+    assert [(r["attention"], r["space"], r["seed"]) for r in run_rows] == [
+        ("transformer", "none", "0"), ("transformer", "none", "1"), ("transformer", "fixed", "0"),
+        ("transformer", "fixed", "1")]
+    for r, folder in zip(run_rows, folders([0, 1])):
+        s = summary(root, folder)
+        assert r["run"] == Path(folder).name and r["overrides"] == "data.source=generate, scale=smoke"
+        assert float(r["test_accuracy"]) == pytest.approx(s["test_accuracy"], abs=1e-6)
+        assert int(r["steps_completed"]) == s["steps_completed"] and r["hardware"] == s["hardware"]
+        vals = [json.loads(line) for line in (root / folder / "metrics.jsonl").read_text().splitlines()]
+        vals = [v for v in vals if v["split"] == "val"]
+        curve = [c for c in read_csv(root / "results_curves.csv") if c["run"] == r["run"] and c["space"] == r["space"]]
+        assert [int(c["step"]) for c in curve] == [v["step"] for v in vals]
+        assert [float(c["val_accuracy"]) for c in curve] == pytest.approx([v["accuracy"] for v in vals], abs=1e-6)
     markdown = (root / "results.md").read_text()
     assert "Missing runs (2):" in markdown
     assert all(f"- `{folder}`" in markdown for folder in folders([2]))
