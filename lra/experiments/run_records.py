@@ -69,7 +69,7 @@ def run_record(labels: Mapping[str, Any], overrides: str, folder: Path, summary:
                replay: Mapping[str, Any] | None) -> dict[str, Any]:
     """One row of ``_runs.csv``: a finished run's ``summary.json`` and its A.4 ``replay``
     (:func:`lra.experiments.run_results.replay_early_stopping`; None when the run tracked no test accuracy)."""
-    val = {row["step"]: row["val_accuracy"] for row in curve(read_metrics(folder))}
+    val = {row["step"]: row["val_accuracy"] for row in curve(_metrics(folder))}
     replay = replay or {}
     return {
         **{k: labels.get(k, "") for k in LABEL_COLUMNS}, **labels,
@@ -84,10 +84,15 @@ def run_record(labels: Mapping[str, Any], overrides: str, folder: Path, summary:
     }
 
 
+def _metrics(folder: Path) -> list[dict]:
+    """The run's metrics records; none for a folder without ``metrics.jsonl`` (a summary copied alone)."""
+    return read_metrics(folder) if (Path(folder) / "metrics.jsonl").exists() else []
+
+
 def curve_records(labels: Mapping[str, Any], folder: Path, seed: Any) -> list[dict[str, Any]]:
     """The rows of ``_curves.csv`` of one run."""
     return [{**{k: labels.get(k, "") for k in LABEL_COLUMNS}, **labels, "run": folder.name, "seed": seed, **row}
-            for row in curve(read_metrics(folder))]
+            for row in curve(_metrics(folder))]
 
 
 def _value(value: Any) -> Any:
