@@ -41,8 +41,6 @@ CANDIDATES = {
     # 4x the batch (a less noisy gradient for a weak signal), 3,000 steps: 768k chains, 1.5x the others'
     "batch256_4x64": {"batch_size": 256, "learning_rate": 2e-3, "num_train_steps": 3_000, "min_steps": 3_000,
                       "warmup_steps": 300},
-    "deeper_8x64": {"model.num_layers": 8, "learning_rate": 1e-3},
-    "deeper_6x64_lr3e-4": {"model.num_layers": 6, "learning_rate": 3e-4},
 }
 SMOKE = {"scale": "smoke", "data.source": "generate", "model.position": "rope", "max_length": 30,
          "data.num_vars": 6, "data.num_train_vars": 3, "data.dir": "data/lego_extrapolation_search_smoke"}
