@@ -41,7 +41,7 @@ from lra import atomic
 from lra import sweep as sweep_lib
 from lra.cli import ArgumentParser, run_main
 from lra.config import SCALES
-from lra.experiments import curve_plots, run_records
+from lra.experiments import curve_plots, lego_rules, run_records
 from lra.experiments.lego_plots import lego_rows, write_lego
 from lra.experiments.paper_grids import CELL_KEYS, parse_table_arg, table_runs
 from lra.experiments.run_results import run_result
@@ -113,6 +113,7 @@ def main(argv: Sequence[str] | None = None, out=None) -> int:
     lego = args.table.startswith("lego")
     if lego:
         rows, meta = lego_rows(cells, root)
+        meta["rules"] = lego_rules.rules_on_test_split(meta.get("data_dir"), [*args.data_base, os.getcwd()])
         paths = write_lego(args.scale, rows, meta, Path(args.out), command, wall_hours, name=args.table)
         stem = Path(args.out) / f"{args.table}_{args.scale}"
         paths.append(stem.with_name(stem.name + "_positions.csv"))

@@ -31,6 +31,7 @@ def lego_rows(cells: Sequence[dict], root: Path) -> tuple[list[dict], dict]:
         meta["summaries"] += summaries
         meta["num_vars"] = summaries[0]["config"]["data"]["num_vars"]
         meta["num_train_vars"] = summaries[0]["config"]["data"]["num_train_vars"]
+        meta["data_dir"] = summaries[0]["config"]["data"].get("dir")
         for run, result in finished:  # one row per run and position: what the means and intervals recompute from
             meta["positions"] += [{"model": model, "seed": run.seed, "index": index,
                                    "trained": index < meta["num_train_vars"], "test_accuracy": accuracy}
@@ -51,11 +52,15 @@ def lego_rows(cells: Sequence[dict], root: Path) -> tuple[list[dict], dict]:
 def write_lego(scale: str, rows: Sequence[dict], meta: dict, out: Path, command: str, wall_hours: float,
                name: str = "lego") -> list[Path]:
     out.mkdir(parents=True, exist_ok=True)
-    columns = ["model", "index", "trained", "paper", "ours_mean", "ci90_low", "ci90_high", "n", "status"]
+    rule = (meta.get("rules") or {}).get("root_sign")  # lra.experiments.lego_rules on the runs' test split
+    columns = ["model", "index", "trained", "paper", "ours_mean", "ci90_low", "ci90_high", "n", "status",
+               *(["root_sign_rule"] if rule else [])]
     buffer = io.StringIO()
     writer = csv.DictWriter(buffer, columns, lineterminator="\n", extrasaction="ignore")
     writer.writeheader()
     for row in rows:
+        if rule and row.get("index") is not None and row["index"] < len(rule):
+            row = {**row, "root_sign_rule": 100 * rule[row["index"]]}
         writer.writerow({c: csv_value(row.get(c)) for c in columns})
     paths = [out / f"{name}_{scale}.csv", out / f"{name}_{scale}.md"]
     atomic.write_text(paths[0], buffer.getvalue())
@@ -66,8 +71,13 @@ def write_lego(scale: str, rows: Sequence[dict], meta: dict, out: Path, command:
              f"hardware: {hardware_text(meta['summaries']) or 'no run finished'}. Accuracy in % (mean over runs, "
              f"[90% t-interval]); positions < {meta['num_train_vars']} were supervised in training, the others "
              f"test extrapolation (chains of {meta['num_vars']} variables). The paper gives Fig. 3 as a plot only: "
-             "no number of it is transcribed, so there is no paper column to compare against.", "",
-             "| position | " + " | ".join(models) + " |", "|" + "---|" * (len(models) + 1)]
+             "no number of it is transcribed, so there is no paper column to compare against."
+             + (" **root-sign rule**: the accuracy, on the same test split, of giving every variable its own "
+                "clause's sign times the root clause's sign (`lra/experiments/lego_rules.py`): what a model scores "
+                "that finds only the root clause, exact at positions 0-1; a position is learned only above it."
+                if rule else ""), "",
+             "| position | " + " | ".join(models) + (" | root-sign rule" if rule else "") + " |",
+             "|" + "---|" * (len(models) + 1 + bool(rule))]
     for index in indices:
         cells = []
         for model in models:
@@ -76,6 +86,8 @@ def write_lego(scale: str, rows: Sequence[dict], meta: dict, out: Path, command:
             cells.append("" if r is None or r.get("ours_mean") is None else (
                 f"{r['ours_mean']:.1f} [{r['ci90_low']:.1f}, {r['ci90_high']:.1f}] (n={r['n']})"
                 if r.get("ci90_low") is not None else f"{r['ours_mean']:.1f} (n={r['n']})"))
+        if rule:
+            cells.append(f"{100 * rule[index]:.1f}" if index < len(rule) else "")
         lines.append(f"| {index}{'' if index < (meta['num_train_vars'] or 0) else ' (test only)'} | "
                      + " | ".join(cells) + " |")
     for row in rows:
@@ -113,6 +125,10 @@ def _plot_lego(scale: str, rows: Sequence[dict], meta: dict, path: Path, models:
                       [r["ci90_high"] - r["ours_mean"] for r in points]]
         ax.errorbar(x, y, yerr=errors, marker=markers[number % len(markers)], markersize=5, capsize=3,
                     linewidth=1.2, label=f"{model} (n={points[0]['n']})")
+    rule = (meta.get("rules") or {}).get("root_sign")
+    if rule:
+        ax.plot(range(len(rule)), [100 * a for a in rule], color="black", linestyle=":", linewidth=1,
+                label="root-sign rule")
     boundary = (meta["num_train_vars"] or 0) - 0.5
     ax.axvline(boundary, color="gray", linestyle="--")
     ax.text(boundary - 0.1, 3, "supervised", ha="right", color="gray", fontsize=8)

@@ -67,6 +67,18 @@ def overall(by_position: Sequence[float], examples: Sequence[float]) -> float:
     return sum(a * n for a, n in zip(by_position, examples)) / sum(examples)
 
 
+def rules_on_test_split(data_dir: str | None, bases: Sequence[str]) -> dict[str, list[float]] | None:
+    """The rules on ``<data_dir>/lego/lego_test.tsv`` (a relative ``data_dir`` is looked up under each
+    of ``bases``); None when no such file is on this machine."""
+    if not data_dir:
+        return None
+    for base in ([""] if os.path.isabs(data_dir) else bases):
+        path = os.path.join(base, data_dir, RELEASE_SUBDIR, SPLIT_FILES["test"])
+        if os.path.isfile(path):
+            return rule_accuracy_by_position(path)
+    return None
+
+
 def markdown(result: dict[str, list[float]], path: str) -> str:
     lines = [f"LEGO reference rules on `{path}` (accuracy in %, per chain position)", "",
              "| position | examples | " + " | ".join(RULES) + " |", "|---|---|" + "---|" * len(RULES)]

@@ -45,7 +45,8 @@ def test_command_prints_the_table_and_mistakes_end_in_one_line(folder, capsys):
     out = io.StringIO()
     assert lego_rules.main([f"--data={folder}", "--split=test"], out) == 0
     text = out.getvalue()
-    assert "| 1 | 1500 | " in text and "| 100.0 |" in text and text.count("\n| ") == 1 + 8 + 1  # header, 8 positions, all
+    assert "| 1 | 1500 | " in text and "| 100.0 |" in text
+    assert text.count("\n| ") == 1 + 8 + 1  # header, 8 positions, all
     with pytest.raises(UserError) as error:
         lego_rules.main([f"--data={folder}/nowhere"], out)
     assert "nowhere/lego/lego_test.tsv" in str(error.value) and "\n" not in str(error.value)

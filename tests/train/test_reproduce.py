@@ -131,6 +131,11 @@ def test_lego_smoke_writes_per_position_intervals_and_a_plot(tmp_path):
         assert float(row["ours_mean"]) == pytest.approx(mean, abs=1e-3)
         assert float(row["ci90_high"]) - float(row["ci90_low"]) == pytest.approx(2 * half, abs=1e-3)
         assert row["trained"] == str(int(row["index"]) < summaries[0]["config"]["data"]["num_train_vars"])
+    # the root-sign reference rule per position, scored on the runs' own test split
+    from lra.experiments.lego_rules import rule_accuracy_by_position
+    rule = rule_accuracy_by_position(str(tmp_path / "data" / "lego" / "lego_test.tsv"))["root_sign"]
+    assert [float(r["root_sign_rule"]) for r in rows] == pytest.approx([100 * a for a in rule])
+    assert "| root-sign rule |" in (out / "lego_smoke.md").read_text()
     folders = sorted((root / "lego-transformer").iterdir())
     assert len(folders) == 2 and all("model.position=rope" in f.name for f in folders)  # RoPE below paper scale
     for folder in folders:  # the metrics the table replays were logged
