@@ -41,6 +41,10 @@ CANDIDATES = {
     # 4x the batch (a less noisy gradient for a weak signal), 3,000 steps: 768k chains, 1.5x the others'
     "batch256_4x64": {"batch_size": 256, "learning_rate": 2e-3, "num_train_steps": 3_000, "min_steps": 3_000,
                       "warmup_steps": 300},
+    # depth: one hop by name takes about two layers (the operand token finds its namesake; the
+    # variable token reads its operand), so position k needs ~2k layers done hop by hop; 8 layers
+    # could reach positions 2-3, with the 32-dimensional heads of two_heads_4x64
+    "deeper_8x64_two_heads": {"model.num_layers": 8, "model.num_heads": 2, "learning_rate": 1e-3},
 }
 SMOKE = {"scale": "smoke", "data.source": "generate", "model.position": "rope", "max_length": 30,
          "data.num_vars": 6, "data.num_train_vars": 3, "data.dir": "data/lego_extrapolation_search_smoke"}
