@@ -128,7 +128,7 @@ def test_default_configs_define_every_key():
                 "text": {"download", "val_split"}, "retrieval": set(),
                 "image": {"download", "val_percent", "grayscale"},
                 "pathfinder": {"resolution", "difficulty", "val_fraction", "test_fraction"},
-                "lego": {"num_vars", "num_train_vars"}}
+                "lego": {"num_vars", "num_train_vars", "min_train_vars"}}
     for task, keys in specific.items():
         assert set(default_data_config(task).keys()) == common | keys
     with pytest.raises(ValueError, match="unknown task"):
