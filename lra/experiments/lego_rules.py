@@ -35,11 +35,10 @@ RULES = ("own_sign", "root_sign")
 
 def rule_signs(clauses: Sequence[str]) -> dict[str, list[str]]:
     """Each rule's predicted sign ('+'/'-') per clause, in the clauses' order."""
-    own = [c[2] for c in clauses]
     root = next(c[2] for c in clauses if c[3] == "1")
-    flip = {"+": {"+": "+", "-": "-"}, "-": {"+": "-", "-": "+"}}[root]
-    return {"own_sign": own,
-            "root_sign": [c[2] if c[3] == "1" else flip[c[2]] for c in clauses]}
+    negate = {"+": "-", "-": "+"}
+    return {"own_sign": [c[2] for c in clauses],
+            "root_sign": [c[2] if c[3] == "1" or root == "+" else negate[c[2]] for c in clauses]}
 
 
 def rule_accuracy_by_position(path: str) -> dict[str, list[float]]:
