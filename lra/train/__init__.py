@@ -88,6 +88,9 @@ class LoopState:
     train_accuracy: float | None = None
     stop_reason: str | None = None  # 'early_stopping' once decided (a resumed run then only tests)
     restart_from: str | None = None  # config.restart_from applied to this run (lra.restart), applied once
+    # The wavspa commit of the run's first attempt, then of each resumption that ran another one:
+    # the summary names the commit the run started with, not the checkout's when it finished.
+    commits: list[str] = dataclasses.field(default_factory=list)
 
     @classmethod
     def from_json(cls, saved: dict) -> LoopState:
@@ -280,6 +283,9 @@ def _train_and_evaluate(config, workdir, devices: list, stop_after_steps: int | 
             log.info("resuming from %s at step %d", store.directory, int(state.step))
         start_step = int(state.step)
         wall_before = loop.wall_seconds
+        versions = software_versions()  # read now: the checkout may move while the run trains
+        if loop.commits[-1:] != [versions["wavspa_commit"]]:
+            loop.commits.append(versions["wavspa_commit"])
         if is_primary:
             atomic.write_text(workdir / "config.json", config.to_json_best_effort(indent=2))
 
@@ -380,7 +386,8 @@ def _train_and_evaluate(config, workdir, devices: list, stop_after_steps: int | 
         "hardware": hardware_description(devices),
         "host": platform.node(),
         "data_source": str(config.data.source),
-        "versions": software_versions(),
+        "versions": {**versions, "wavspa_commit": loop.commits[0]},
+        **({"wavspa_commits": loop.commits} if len(loop.commits) > 1 else {}),
         "config": json.loads(config.to_json_best_effort()),
     }
     if val_is_test:

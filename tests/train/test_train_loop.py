@@ -9,8 +9,10 @@ import jax
 import numpy as np
 import pytest
 
+import lra.train
 from lra.checkpoint import CheckpointStore
 from lra.metrics import read_metrics
+from lra.provenance import software_versions
 from lra.train import NonFiniteLossError, train_and_evaluate
 
 from .conftest import assert_resumed_equals_uninterrupted, assert_trees_equal
@@ -34,13 +36,20 @@ def test_tiny_config_learns(listops_config, tmp_path):
     assert (tmp_path / "run" / "summary.json").exists()
 
 
-def test_resume_after_kill_equals_uninterrupted_run(listops_config, tmp_path, caplog):
+def _checkout_at(monkeypatch, commit: str) -> None:
+    """Make the training loop see the checkout at ``commit`` (as a worktree moved under a run)."""
+    monkeypatch.setattr(lra.train, "software_versions", lambda: {**software_versions(), "wavspa_commit": commit})
+
+
+def test_resume_after_kill_equals_uninterrupted_run(listops_config, tmp_path, caplog, monkeypatch):
     # Validation (and best-state saves) every step, checkpoints every 2: the resumed run redoes
     # steps whose best state the killed run had already saved.
     settings = {"num_train_steps": 7, "eval_every": 1, "checkpoint_every": 2}
     full = train_and_evaluate(listops_config(**settings), tmp_path / "full")
+    assert "wavspa_commits" not in full.summary
 
     # Killed after step 5: checkpoints at 2 and 4 exist, step 5 is lost.
+    _checkout_at(monkeypatch, "started-here")
     interrupted = train_and_evaluate(listops_config(**settings), tmp_path / "resumed", stop_after_steps=5)
     assert interrupted.summary["steps_completed"] == 5
     store = CheckpointStore(tmp_path / "resumed" / "checkpoints", keep=2)
@@ -53,9 +62,14 @@ def test_resume_after_kill_equals_uninterrupted_run(listops_config, tmp_path, ca
     # The resumed command asks for another key implementation: the run keeps the one it started with
     # (a different one would change every dropout mask after the restart).
     other_prng = "threefry" if full.summary["config"]["prng_impl"] != "threefry" else "rbg"
+    # ...and the checkout moved to another commit meanwhile: the run keeps the commit it started
+    # with and lists both.
+    _checkout_at(monkeypatch, "resumed-here")
     with caplog.at_level(logging.WARNING):
         resumed = train_and_evaluate(listops_config(**settings, prng_impl=other_prng), tmp_path / "resumed")
     assert resumed.summary["config"]["prng_impl"] == full.summary["config"]["prng_impl"]
+    assert resumed.summary["versions"]["wavspa_commit"] == "started-here"
+    assert resumed.summary["wavspa_commits"] == ["started-here", "resumed-here"]
     assert any("cannot be restored" in r.getMessage() for r in caplog.records)
     # The damaged step was set aside (kept for inspection), and a fresh step 4 was written.
     damaged = tmp_path / "resumed" / "checkpoints_damaged" / "4" / "state"
