@@ -13,12 +13,16 @@ import pytest
 
 from lra.config import load_config
 
+from ..conftest import FAST_COMPILE_XLA_FLAGS
+
 REPO = Path(__file__).resolve().parents[2]
 
 
 def subprocess_env(**extra) -> dict:
     """The environment of a ``python -m lra.train`` subprocess: this one's (CPU, device count) plus
     the suite's persistent compile cache, so repeated compilations are read back."""
+    if "XLA_FLAGS" in extra:
+        extra["XLA_FLAGS"] = f"{extra['XLA_FLAGS']} {FAST_COMPILE_XLA_FLAGS}".strip()
     return dict(os.environ, JAX_PLATFORMS="cpu", JAX_COMPILATION_CACHE_DIR=str(REPO / ".pytest_cache" / "jax"),
                 JAX_PERSISTENT_CACHE_MIN_COMPILE_TIME_SECS="0.5", **extra)
 
