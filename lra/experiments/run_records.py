@@ -80,8 +80,14 @@ def run_record(labels: Mapping[str, Any], overrides: str, folder: Path, summary:
         "a4_best_val_accuracy": val.get(replay.get("best_step")), "a4_best_step": replay.get("best_step"),
         "a4_stop_step": replay.get("stop_step"), "a4_test_accuracy": replay.get("test_accuracy"),
         "wall_seconds": summary.get("wall_seconds"), "hardware": summary.get("hardware"),
-        "commit": summary.get("versions", {}).get("wavspa_commit"), "run": folder.name,
+        "commit": _commits(summary), "run": folder.name,
     }
+
+
+def _commits(summary: Mapping[str, Any]) -> str | None:
+    """The commit the run started with, or ``'a -> b'`` for a run resumed under another checkout."""
+    commits = summary.get("wavspa_commits")
+    return " -> ".join(commits) if commits else summary.get("versions", {}).get("wavspa_commit")
 
 
 def _metrics(folder: Path) -> list[dict]:
