@@ -17,7 +17,8 @@ REPO = Path(__file__).resolve().parents[1]
 def test_device_check_dry_run_writes_every_part(tmp_path):
     out = tmp_path / "bench_gpu.md"
     # One device, as on a one-GPU machine (no forced host devices). It compiles as the whole suite
-    # does (JAX_DISABLE_MOST_OPTIMIZATIONS, inherited: tests/conftest.py). The compile cache is shared.
+    # does (JAX_DISABLE_MOST_OPTIMIZATIONS inherited, FAST_COMPILE_XLA_FLAGS: tests/conftest.py). The
+    # compile cache is shared.
     env = {**os.environ, "PYTHONPATH": str(REPO), "JAX_PLATFORMS": "cpu", "XLA_FLAGS": FAST_COMPILE_XLA_FLAGS,
            "JAX_COMPILATION_CACHE_DIR": str(REPO / ".pytest_cache" / "jax"),
            "JAX_PERSISTENT_CACHE_MIN_COMPILE_TIME_SECS": "0.5"}
