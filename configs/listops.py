@@ -21,8 +21,8 @@ SCALES = {
     # There both the Transformer (37.0 +- 1.0, 5 seeds) and AdaWavSpA (47.9 +- 2.1) sit above the
     # top-operator rule (30.8); at 128 tokens (3 seeds, depth 4 and 6) the Transformer did not leave it
     # within 4000 steps (AdaWavSpA did, by 6.5 points). The earlier preset (64-256 tokens, 1000 steps)
-    # left every model on that plateau. The LRA optimiser
-    # (lr 0.05, rsqrt) left this model at chance; AdamW 2e-3 with a cosine decay learns. min_steps is
+    # left every model on that plateau. The LRA optimiser (lr 0.05, rsqrt) left this model at chance;
+    # AdamW 2e-3 with a cosine decay learns. min_steps is
     # where the A.4 replay may first stop; 5,000 test examples give a binomial 90% half-width <= 1.2.
     "small": lra_config.small_preset(
         max_length=64, num_train_steps=4_000, min_steps=1_000, eval_every=200, checkpoint_every=400,

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import os
 import subprocess
 from pathlib import Path
 
 import pytest
 
-from .conftest import FAST_COMPILE_XLA_FLAGS
+from .train.conftest import subprocess_env
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -17,11 +16,9 @@ REPO = Path(__file__).resolve().parents[1]
 def test_device_check_dry_run_writes_every_part(tmp_path):
     out = tmp_path / "bench_gpu.md"
     # One device, as on a one-GPU machine (no forced host devices). It compiles as the whole suite
-    # does (JAX_DISABLE_MOST_OPTIMIZATIONS inherited, FAST_COMPILE_XLA_FLAGS: tests/conftest.py). The
-    # compile cache is shared.
-    env = {**os.environ, "PYTHONPATH": str(REPO), "JAX_PLATFORMS": "cpu", "XLA_FLAGS": FAST_COMPILE_XLA_FLAGS,
-           "JAX_COMPILATION_CACHE_DIR": str(REPO / ".pytest_cache" / "jax"),
-           "JAX_PERSISTENT_CACHE_MIN_COMPILE_TIME_SECS": "0.5"}
+    # does (JAX_DISABLE_MOST_OPTIMIZATIONS inherited, FAST_COMPILE_XLA_FLAGS added: tests/conftest.py)
+    # and shares its compile cache.
+    env = subprocess_env(PYTHONPATH=str(REPO), XLA_FLAGS="")
     done = subprocess.run(["bash", str(REPO / "scripts/device_check.sh"), "--dry-run", f"--out={out}"],
                           cwd=tmp_path, env=env, capture_output=True, text=True, timeout=3000)
     assert done.returncode == 0, done.stderr[-3000:]
