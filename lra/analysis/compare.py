@@ -39,7 +39,7 @@ def compare_rows(results: Sequence[dict], metrics: Sequence[str]) -> tuple[list[
             row = {"group": r["group"], "seed": r["seed"], "layer": layer, "heads": len(sel),
                    "test_accuracy": r["test_accuracy"], "steps": r["steps"], "wall_seconds": r["wall_seconds"]}
             for m in metrics:
-                values = np.array([h[m] for h in sel], np.float64)
+                values = np.array([h.get(m, np.nan) for h in sel], np.float64)  # nan: not computed for this run
                 row[m] = float(np.nanmean(values)) if np.any(~np.isnan(values)) else float("nan")
             per_run.append(row)
     groups = []
@@ -50,23 +50,39 @@ def compare_rows(results: Sequence[dict], metrics: Sequence[str]) -> tuple[list[
                    "heads": sum(s["heads"] for s in sel)}
             for m in ["test_accuracy"] + list(metrics):
                 values = np.array([s[m] for s in sel], np.float64)
-                row[m] = float(np.nanmean(values))
+                row[m] = float(np.nanmean(values)) if np.any(~np.isnan(values)) else float("nan")
                 row[f"{m}_sd"] = float(np.nanstd(values, ddof=1)) if np.sum(~np.isnan(values)) > 1 else float("nan")
             groups.append(row)
     return per_run, groups
 
 
-COMPARE_METRICS = ("scale_sensitivity_0.5", "scale_sensitivity_0.25", "entropy_correlation", "selectivity",
-                   "spectral_entropy", "positional_entropy", "band_low", "band_mid", "band_high",
-                   "reconstruction_error")
+# Eq. 10 in both readings (lra.analysis.head_spectra): ``scale_sensitivity_<alpha>`` the context reading,
+# ``scale_sensitivity_dyadic_<alpha>`` the scale reading (absent when the scaled maps are not ~n / 2**s long).
+SCALE_METRICS = ("scale_sensitivity_0.5", "scale_sensitivity_0.25",
+                 "scale_sensitivity_dyadic_0.5", "scale_sensitivity_dyadic_0.25")
+COMPARE_METRICS = SCALE_METRICS + ("entropy_correlation", "selectivity", "spectral_entropy", "positional_entropy",
+                                   "band_low", "band_mid", "band_high", "reconstruction_error")
 
 
 # The direction in which the wavelet-like-properties seed found its RoPE model (Table 4) against
 # T5, BERT and no position encoding: lower scale sensitivity, the least negative position-spectrum
 # correlation (read as better integration of position and spectrum), higher selectivity, lower
 # spectral entropy.
-SEED_ROPE_DIRECTION = (("scale_sensitivity_0.5", True), ("scale_sensitivity_0.25", True),
-                       ("entropy_correlation", False), ("selectivity", False), ("spectral_entropy", True))
+SEED_ROPE_DIRECTION = tuple((m, True) for m in SCALE_METRICS) + (
+    ("entropy_correlation", False), ("selectivity", False), ("spectral_entropy", True))
+
+
+SCALE_READINGS = (
+    "Eq. 10 (scale sensitivity, S = 1 - cos(W(x), W(x_alpha)), x_alpha: floor(alpha n) tokens sampled "
+    "uniformly) in two readings: `scale_sensitivity_<alpha>` (context reading) restricts the full input's map "
+    "to the sampled tokens and compares it with the sampled input's map at the same level, so S = 0 whenever a "
+    "head attends to the sampled tokens as it did in context (a first-layer head without positions, exactly): "
+    "it measures context dependence; `scale_sensitivity_dyadic_<alpha>` (scale reading) compares the levels of "
+    "W(x_alpha) with the levels of W(x) log2(1/alpha) coarser (sampling every second token halves every "
+    "distance), so S = 0 for a head whose pattern moves with the text's structure rather than token counts. "
+    "The seed's values at alpha 0.5 (its Table 4, pretrained models; it does not say how it pairs "
+    "coefficient vectors of different lengths): Llama-3.2 (RoPE) 0.038, GPT-2 (no PE) 0.141, BERT 0.507, "
+    "flan-T5 0.627.")
 
 
 def separation(per_run: Sequence[dict], metric: str, lower_first: bool = True) -> dict:
@@ -89,7 +105,8 @@ def compare(results: Sequence[dict], prefix: str | Path, group_by: str, command:
 
     prefix = Path(prefix)
     prefix.parent.mkdir(parents=True, exist_ok=True)
-    metrics = [m for m in COMPARE_METRICS if all(m in h for r in results for h in r["heads"])]
+    # A metric computed for some runs only (e.g. the dyadic reading, not for coefficient bands) stays, nan elsewhere.
+    metrics = [m for m in COMPARE_METRICS if any(m in h for r in results for h in r["heads"])]
     per_run, groups = compare_rows(results, metrics)
     f = io.StringIO()
     writer = csv.DictWriter(f, list(groups[0]))
@@ -98,13 +115,13 @@ def compare(results: Sequence[dict], prefix: str | Path, group_by: str, command:
         writer.writerow({k: (f"{v:.6g}" if isinstance(v, float) else v) for k, v in row.items()})
     atomic.write_text(f"{prefix}.csv", f.getvalue())
     per_head = [{"group": r["group"], "seed": r["seed"], **h} for r in results for h in r["heads"]]
-    plot_compare(Path(f"{prefix}.png"), per_head, metrics[:6])
+    plot_compare(Path(f"{prefix}.png"), per_head, metrics[:8])
     verdicts = [separation(per_run, m, lower) for m, lower in SEED_ROPE_DIRECTION if m in metrics]
     walls = [r["wall_seconds"] or 0.0 for r in results]
     wall = sum(walls)
     first = results[0]
     short = ["group", "layer", "runs", "heads", "test_accuracy"] + [m for m in metrics if m in (
-        "scale_sensitivity_0.5", "scale_sensitivity_0.25", "entropy_correlation", "selectivity", "spectral_entropy")]
+        SCALE_METRICS + ("entropy_correlation", "selectivity", "spectral_entropy"))]
     lines = [
         f"# Head metrics by `{group_by}`\n",
         f"Command: `{command}`\n",
@@ -112,9 +129,10 @@ def compare(results: Sequence[dict], prefix: str | Path, group_by: str, command:
         f"{len(results)} runs of "
         f"`{first['variant']}` ({first['task']}), seeds {sorted({r['seed'] for r in results})}, "
         f"{sorted({r['steps'] for r in results})} steps each, {min(walls):.0f}-{max(walls):.0f} s of training per "
-        f"run ({wall / 60:.1f} min in all, one run at a time); analysed: the {first['state']} state, maps of the "
+        f"run ({wall / 60:.1f} min summed); analysed: the {first['state']} state, maps of the "
         f"first {len(first['examples'])} test examples with {first['example_lengths'][0]}-"
         f"{first['example_lengths'][1]} tokens, db2 level {first['settings']['level']}.\n",
+        SCALE_READINGS + "\n",
         "Means over each run's heads, then mean (and `_sd`: sample standard deviation) over the runs of a "
         "group; `layer` `all` pools the layers. All columns: the CSV; every head: the plot.\n",
         format_table(groups, short + [f"{m}_sd" for m in short[4:]]) + "\n",

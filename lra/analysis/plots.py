@@ -210,11 +210,11 @@ def plot_compare(path: Path, per_head: Sequence[dict], metrics: Sequence[str]) -
             for si, s in enumerate(seeds):
                 sel = [r for r in per_head if r["group"] == g and r["seed"] == s]
                 for layer in sorted({r["layer"] for r in sel}):
-                    values = [r[m] for r in sel if r["layer"] == layer]
+                    values = [r.get(m, math.nan) for r in sel if r["layer"] == layer]
                     x = gi + (si - (len(seeds) - 1) / 2) * 0.25 + rng.uniform(-0.05, 0.05, len(values))
                     ax.scatter(x, values, s=14, marker=markers[layer % len(markers)], color=f"C{si}", alpha=0.7,
                                label=f"seed {s}, layer {layer}" if gi == 0 else None)
-            values = [r[m] for r in per_head if r["group"] == g and not math.isnan(r[m])]
+            values = [r[m] for r in per_head if r["group"] == g and not math.isnan(r.get(m, math.nan))]
             if values:
                 ax.hlines(np.mean(values), gi - 0.4, gi + 0.4, colors="black")
         ax.set_xticks(range(len(groups)), groups, fontsize=8)

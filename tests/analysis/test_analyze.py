@@ -247,8 +247,13 @@ def test_compare_table_pools_each_runs_heads(analysed):
             assert float(groups[(group, "all")][metric]) == pytest.approx(
                 np.mean([float(h[metric]) for h in heads]), rel=1e-5)
         assert groups[(group, "all")]["runs"] == "1" and groups[(group, "all")]["heads"] == str(len(heads))
+    rope_heads = read_csv(out / "rope" / "heads.csv")  # both eq. 10 readings reach the comparison
+    for metric in ("scale_sensitivity_dyadic_0.5", "scale_sensitivity_dyadic_0.25"):
+        assert float(groups[("rope", "all")][metric]) == pytest.approx(
+            np.mean([float(h[metric]) for h in rope_heads]), rel=1e-5)
     text = Path(f"{prefix}.md").read_text()
     assert "python -m lra.analyze" in text and "separated" in text
+    assert "| scale_sensitivity_dyadic_0.5 | lower |" in text and "BERT 0.507" in text
 
 
 def test_mistakes_end_in_one_line(tmp_path):
