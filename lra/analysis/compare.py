@@ -79,7 +79,8 @@ SCALE_READINGS = (
     "head attends to the sampled tokens as it did in context (a first-layer head without positions, exactly): "
     "it measures context dependence; `scale_sensitivity_dyadic_<alpha>` (scale reading) compares the levels of "
     "W(x_alpha) with the levels of W(x) log2(1/alpha) coarser (sampling every second token halves every "
-    "distance), so S = 0 for a head whose pattern moves with the text's structure rather than token counts. "
+    "distance), so S = 0 for a head whose pattern moves with the text's structure rather than token counts "
+    "(computed only where every scaled map is about n / 2**s long: not for wavelet-band maps). "
     "The seed's values at alpha 0.5 (its Table 4, pretrained models; it does not say how it pairs "
     "coefficient vectors of different lengths): Llama-3.2 (RoPE) 0.038, GPT-2 (no PE) 0.141, BERT 0.507, "
     "flan-T5 0.627.")
