@@ -19,8 +19,8 @@ SCALES = {
     # CPU-sized (ours, not the paper's), chosen from the regime map (results/listops_regimes_small.md):
     # 16 < length < 64 tokens, depth <= 6, 2 layers 64 wide, 4000 steps of 32 (4-6 minutes on 2 cores).
     # There both the Transformer (37.0 +- 1.0, 5 seeds) and AdaWavSpA (47.9 +- 2.1) sit above the
-    # top-operator rule (30.8); at 128 tokens (3 seeds, depth 4 and 6) the Transformer did not leave it
-    # within 4000 steps (AdaWavSpA did, by 6.5 points). The earlier preset (64-256 tokens, 1000 steps)
+    # top-operator rule (30.8); at 128 tokens (5 seeds at depth 6, 3 at depth 4) the Transformer did not leave it
+    # within 4000 steps (AdaWavSpA did, by 8.2 and 6.5 points). The earlier preset (64-256 tokens, 1000 steps)
     # left every model on that plateau. The LRA optimiser (lr 0.05, rsqrt) left this model at chance;
     # AdamW 2e-3 with a cosine decay learns. min_steps is
     # where the A.4 replay may first stop; 5,000 test examples give a binomial 90% half-width <= 1.2.
