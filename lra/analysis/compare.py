@@ -28,6 +28,12 @@ def group_of(config, dotted: str):
     return value
 
 
+def _mean_or_nan(values) -> float:
+    """Mean of the values that are not nan; nan when none is (no empty-slice warning)."""
+    values = np.asarray(values, np.float64)
+    return float(np.nanmean(values)) if np.any(~np.isnan(values)) else float("nan")
+
+
 def compare_rows(results: Sequence[dict], metrics: Sequence[str]) -> tuple[list[dict], list[dict]]:
     """Per-run rows (mean over its heads, overall and per layer) and per-group rows (mean and sample
     standard deviation over the group's runs of those run means)."""
@@ -39,8 +45,7 @@ def compare_rows(results: Sequence[dict], metrics: Sequence[str]) -> tuple[list[
             row = {"group": r["group"], "seed": r["seed"], "layer": layer, "heads": len(sel),
                    "test_accuracy": r["test_accuracy"], "steps": r["steps"], "wall_seconds": r["wall_seconds"]}
             for m in metrics:
-                values = np.array([h.get(m, np.nan) for h in sel], np.float64)  # nan: not computed for this run
-                row[m] = float(np.nanmean(values)) if np.any(~np.isnan(values)) else float("nan")
+                row[m] = _mean_or_nan([h.get(m, np.nan) for h in sel])  # nan: not computed for this run
             per_run.append(row)
     groups = []
     for group in dict.fromkeys(r["group"] for r in results):
@@ -50,7 +55,7 @@ def compare_rows(results: Sequence[dict], metrics: Sequence[str]) -> tuple[list[
                    "heads": sum(s["heads"] for s in sel)}
             for m in ["test_accuracy"] + list(metrics):
                 values = np.array([s[m] for s in sel], np.float64)
-                row[m] = float(np.nanmean(values)) if np.any(~np.isnan(values)) else float("nan")
+                row[m] = _mean_or_nan(values)
                 row[f"{m}_sd"] = float(np.nanstd(values, ddof=1)) if np.sum(~np.isnan(values)) > 1 else float("nan")
             groups.append(row)
     return per_run, groups
